@@ -1,0 +1,101 @@
+//! One `SdkConfig` from the standard credential and region chain, and every client built from it
+//! with the call-counting interceptor.
+
+use aws_config::{BehaviorVersion, Region};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::stats::ApiStats;
+
+/// Where to connect: flags override the manifest, which overrides the environment's chain.
+#[derive(Clone, Debug, Default)]
+pub struct ConnectOptions {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+}
+
+/// Every AWS client berth uses, sharing one configuration and one [`ApiStats`].
+#[derive(Clone, Debug)]
+pub struct Aws {
+    pub region: String,
+    pub stats: ApiStats,
+    pub ec2: aws_sdk_ec2::Client,
+    pub servicediscovery: aws_sdk_servicediscovery::Client,
+    pub route53: aws_sdk_route53::Client,
+    pub ssm: aws_sdk_ssm::Client,
+    pub sts: aws_sdk_sts::Client,
+}
+
+/// A problem with the connection itself, in one sentence.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(
+        "no AWS region: set `region` in berth.toml, pass --region, or export AWS_REGION (e.g. AWS_REGION=eu-west-2)"
+    )]
+    NoRegion,
+    #[error("AWS credentials not usable in {region}: {reason}. {hint}")]
+    Credentials { region: String, reason: String, hint: &'static str },
+}
+
+const CREDENTIALS_HINT: &str = "Set AWS_PROFILE (and run `aws sso login` for SSO profiles), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY";
+
+macro_rules! client {
+    ($krate:ident, $shared:expr, $stats:expr) => {
+        $krate::Client::from_conf($krate::config::Builder::from($shared).interceptor($stats.clone()).build())
+    };
+}
+
+impl Aws {
+    /// Load the shared configuration. Makes no API call.
+    pub async fn connect(options: &ConnectOptions) -> Result<Aws, ConnectError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(region) = &options.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(profile) = &options.profile {
+            loader = loader.profile_name(profile);
+        }
+        let shared = loader.load().await;
+        let region = shared.region().map(|r| r.to_string()).ok_or(ConnectError::NoRegion)?;
+        let stats = ApiStats::default();
+        Ok(Aws {
+            region,
+            ec2: client!(aws_sdk_ec2, &shared, stats),
+            servicediscovery: client!(aws_sdk_servicediscovery, &shared, stats),
+            route53: client!(aws_sdk_route53, &shared, stats),
+            ssm: client!(aws_sdk_ssm, &shared, stats),
+            sts: client!(aws_sdk_sts, &shared, stats),
+            stats,
+        })
+    }
+
+    /// Prove the credentials work before planning anything (one STS call), and return the
+    /// account id. A missing or expired credential becomes one sentence, not an SDK dump.
+    pub async fn account(&self) -> Result<String, ConnectError> {
+        match self.sts.get_caller_identity().send().await {
+            Ok(out) => Ok(out.account().unwrap_or_default().to_string()),
+            Err(err) => {
+                let reason = match (err.code(), err.message()) {
+                    (Some(code), Some(msg)) => format!("{code}: {msg}"),
+                    _ => crate::error::classify(err).message,
+                };
+                Err(ConnectError::Credentials { region: self.region.clone(), reason, hint: CREDENTIALS_HINT })
+            }
+        }
+    }
+
+    /// The availability zones the region offers, in name order.
+    pub async fn availability_zones(&self) -> Result<Vec<String>, berth_engine::CloudError> {
+        use crate::error::AwsResultExt;
+        let out = self
+            .ec2
+            .describe_availability_zones()
+            .filters(crate::tags::filter("state", "available"))
+            .send()
+            .await
+            .aws()?;
+        let mut names: Vec<String> =
+            out.availability_zones().iter().filter_map(|z| z.zone_name().map(str::to_string)).collect();
+        names.sort();
+        Ok(names)
+    }
+}
