@@ -23,6 +23,13 @@ pub struct Aws {
     pub route53: aws_sdk_route53::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub sts: aws_sdk_sts::Client,
+    pub ecs: aws_sdk_ecs::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    pub autoscaling: aws_sdk_autoscaling::Client,
+    pub ecr: aws_sdk_ecr::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub appscaling: aws_sdk_applicationautoscaling::Client,
 }
 
 /// A problem with the connection itself, in one sentence.
@@ -33,14 +40,22 @@ pub enum ConnectError {
     )]
     NoRegion,
     #[error("AWS credentials not usable in {region}: {reason}. {hint}")]
-    Credentials { region: String, reason: String, hint: &'static str },
+    Credentials {
+        region: String,
+        reason: String,
+        hint: &'static str,
+    },
 }
 
 const CREDENTIALS_HINT: &str = "Set AWS_PROFILE (and run `aws sso login` for SSO profiles), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY";
 
 macro_rules! client {
     ($krate:ident, $shared:expr, $stats:expr) => {
-        $krate::Client::from_conf($krate::config::Builder::from($shared).interceptor($stats.clone()).build())
+        $krate::Client::from_conf(
+            $krate::config::Builder::from($shared)
+                .interceptor($stats.clone())
+                .build(),
+        )
     };
 }
 
@@ -55,7 +70,10 @@ impl Aws {
             loader = loader.profile_name(profile);
         }
         let shared = loader.load().await;
-        let region = shared.region().map(|r| r.to_string()).ok_or(ConnectError::NoRegion)?;
+        let region = shared
+            .region()
+            .map(|r| r.to_string())
+            .ok_or(ConnectError::NoRegion)?;
         let stats = ApiStats::default();
         Ok(Aws {
             region,
@@ -64,6 +82,13 @@ impl Aws {
             route53: client!(aws_sdk_route53, &shared, stats),
             ssm: client!(aws_sdk_ssm, &shared, stats),
             sts: client!(aws_sdk_sts, &shared, stats),
+            ecs: client!(aws_sdk_ecs, &shared, stats),
+            iam: client!(aws_sdk_iam, &shared, stats),
+            elbv2: client!(aws_sdk_elasticloadbalancingv2, &shared, stats),
+            autoscaling: client!(aws_sdk_autoscaling, &shared, stats),
+            ecr: client!(aws_sdk_ecr, &shared, stats),
+            logs: client!(aws_sdk_cloudwatchlogs, &shared, stats),
+            appscaling: client!(aws_sdk_applicationautoscaling, &shared, stats),
             stats,
         })
     }
@@ -78,7 +103,11 @@ impl Aws {
                     (Some(code), Some(msg)) => format!("{code}: {msg}"),
                     _ => crate::error::classify(err).message,
                 };
-                Err(ConnectError::Credentials { region: self.region.clone(), reason, hint: CREDENTIALS_HINT })
+                Err(ConnectError::Credentials {
+                    region: self.region.clone(),
+                    reason,
+                    hint: CREDENTIALS_HINT,
+                })
             }
         }
     }
@@ -93,8 +122,11 @@ impl Aws {
             .send()
             .await
             .aws()?;
-        let mut names: Vec<String> =
-            out.availability_zones().iter().filter_map(|z| z.zone_name().map(str::to_string)).collect();
+        let mut names: Vec<String> = out
+            .availability_zones()
+            .iter()
+            .filter_map(|z| z.zone_name().map(str::to_string))
+            .collect();
         names.sort();
         Ok(names)
     }

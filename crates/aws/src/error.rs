@@ -57,14 +57,21 @@ where
     let code = err.code().map(str::to_string);
     let message = err.message().map(str::to_string);
     match (&err, code) {
-        (SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_), _) => {
-            CloudError::new(ErrorClass::Throttled, None, format!("request failed in transit: {}", root_cause(&err)))
-        }
+        (
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_),
+            _,
+        ) => CloudError::new(
+            ErrorClass::Throttled,
+            None,
+            format!("request failed in transit: {}", root_cause(&err)),
+        ),
         (_, Some(code)) => {
             let text = message.unwrap_or_else(|| root_cause(&err));
             let class = class_of(&code);
             let text = if AUTH.contains(&code.as_str()) {
-                format!("{text}. Check your AWS credentials (AWS_PROFILE, `aws sso login`, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)")
+                format!(
+                    "{text}. Check your AWS credentials (AWS_PROFILE, `aws sso login`, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
+                )
             } else {
                 text
             };
@@ -89,7 +96,10 @@ fn class_of(code: &str) -> ErrorClass {
 /// Whether the provider said the resource does not exist.
 pub fn is_not_found(err: &CloudError) -> bool {
     err.code.as_deref().is_some_and(|c| {
-        c.ends_with(".NotFound") || c.ends_with("NotFound") || c.ends_with("NotFoundException") || c == "NoSuchEntity"
+        c.ends_with(".NotFound")
+            || c.ends_with("NotFound")
+            || c.ends_with("NotFoundException")
+            || c == "NoSuchEntity"
     })
 }
 

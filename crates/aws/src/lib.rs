@@ -5,6 +5,7 @@ pub mod client;
 pub mod error;
 pub mod stats;
 pub mod tags;
+pub mod vpc;
 
 pub use client::{Aws, ConnectError, ConnectOptions};
 pub use stats::ApiStats;

@@ -23,18 +23,30 @@ impl ApiStats {
     }
     /// Calls that may change something: everything but Describe*, List*, Get* and friends.
     pub fn mutating(&self) -> u64 {
-        self.snapshot().into_iter().filter(|(_, op, _)| is_mutating(op)).map(|(_, _, n)| n).sum()
+        self.snapshot()
+            .into_iter()
+            .filter(|(_, op, _)| is_mutating(op))
+            .map(|(_, _, n)| n)
+            .sum()
     }
     /// `(service, operation, count)`, sorted.
     pub fn snapshot(&self) -> Vec<(String, String, u64)> {
         let calls = self.calls.lock().unwrap();
-        calls.iter().map(|((s, o), n)| (s.clone(), o.clone(), *n)).collect()
+        calls
+            .iter()
+            .map(|((s, o), n)| (s.clone(), o.clone(), *n))
+            .collect()
     }
     pub fn reset(&self) {
         self.calls.lock().unwrap().clear();
     }
     fn record(&self, service: &str, operation: &str) {
-        *self.calls.lock().unwrap().entry((service.to_string(), operation.to_string())).or_default() += 1;
+        *self
+            .calls
+            .lock()
+            .unwrap()
+            .entry((service.to_string(), operation.to_string()))
+            .or_default() += 1;
     }
 }
 

@@ -13,16 +13,28 @@ pub fn stack_filter(stack: &str) -> Filter {
 }
 
 pub fn ec2_tags(tags: &Tags) -> Vec<Tag> {
-    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
 }
 
 /// Tags applied in the create call itself, so a crash can never leave an untagged orphan.
 pub fn ec2_tag_spec(kind: ResourceType, tags: &Tags) -> TagSpecification {
-    TagSpecification::builder().resource_type(kind).set_tags(Some(ec2_tags(tags))).build()
+    TagSpecification::builder()
+        .resource_type(kind)
+        .set_tags(Some(ec2_tags(tags)))
+        .build()
 }
 
 pub fn from_ec2(tags: &[Tag]) -> Tags {
-    tags.iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))).collect()
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect()
 }
 
 /// The `berth:id` a resource carries, if any.
@@ -39,11 +51,24 @@ pub async fn update_ec2_tags(
     use crate::error::AwsResultExt;
     let (set, unset) = berth_engine::FieldChange::tag_changes(changes);
     if !set.is_empty() {
-        ec2.create_tags().resources(resource_id).set_tags(Some(ec2_tags(&set))).send().await.aws()?;
+        ec2.create_tags()
+            .resources(resource_id)
+            .set_tags(Some(ec2_tags(&set)))
+            .send()
+            .await
+            .aws()?;
     }
     if !unset.is_empty() {
-        let keys = unset.iter().map(|k| Tag::builder().key(k).build()).collect();
-        ec2.delete_tags().resources(resource_id).set_tags(Some(keys)).send().await.aws()?;
+        let keys = unset
+            .iter()
+            .map(|k| Tag::builder().key(k).build())
+            .collect();
+        ec2.delete_tags()
+            .resources(resource_id)
+            .set_tags(Some(keys))
+            .send()
+            .await
+            .aws()?;
     }
     Ok(())
 }

@@ -202,6 +202,13 @@ impl Observed {
             outputs,
         }
     }
+    /// What a successful create or update leaves: the node's own values under the provider's
+    /// id. Kinds add the outputs dependants read.
+    pub fn applied(kind: &'static str, node: &Resolved, cloud_id: impl Into<String>) -> Self {
+        let mut observed = Observed::new(kind, node.id.as_str(), cloud_id).with_tags(node.tags.clone());
+        observed.props = node.props.clone();
+        observed
+    }
     pub fn prop(mut self, key: &str, value: impl ToString) -> Self {
         self.props.insert(key.into(), value.to_string());
         self

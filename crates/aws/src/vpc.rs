@@ -1,0 +1,178 @@
+//! The VPC: CIDR (replaces on change), DNS support and hostnames on (Cloud Map and the private
+//! zone need both).
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
+use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags};
+
+use crate::Aws;
+use crate::error::{AwsResultExt, ignore_not_found};
+use crate::tags::{ec2_tag_spec, from_ec2, logical_id, stack_filter, update_ec2_tags};
+
+pub const KIND: &str = "vpc";
+
+pub fn node(stack: &str, tags: &Tags, cidr: &str) -> Node {
+    Node::new(KIND, "vpc", stack, tags)
+        .prop("cidr", cidr)
+        .prop("dns_support", true)
+        .prop("dns_hostnames", true)
+}
+
+pub struct Vpc(pub Aws);
+
+impl Vpc {
+    async fn dns_attribute(
+        &self,
+        vpc_id: &str,
+        attribute: VpcAttributeName,
+    ) -> Result<bool, CloudError> {
+        let out = self
+            .0
+            .ec2
+            .describe_vpc_attribute()
+            .vpc_id(vpc_id)
+            .attribute(attribute.clone())
+            .send()
+            .await
+            .aws()?;
+        let value = match attribute {
+            VpcAttributeName::EnableDnsHostnames => out.enable_dns_hostnames(),
+            _ => out.enable_dns_support(),
+        };
+        Ok(value.and_then(|v| v.value()).unwrap_or(false))
+    }
+
+    async fn set_dns(
+        &self,
+        vpc_id: &str,
+        support: bool,
+        hostnames: bool,
+    ) -> Result<(), CloudError> {
+        // AWS takes one attribute per call.
+        let on = |v| AttributeBooleanValue::builder().value(v).build();
+        let ec2 = &self.0.ec2;
+        ec2.modify_vpc_attribute()
+            .vpc_id(vpc_id)
+            .enable_dns_support(on(support))
+            .send()
+            .await
+            .aws()?;
+        ec2.modify_vpc_attribute()
+            .vpc_id(vpc_id)
+            .enable_dns_hostnames(on(hostnames))
+            .send()
+            .await
+            .aws()?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Kind for Vpc {
+    fn name(&self) -> &'static str {
+        KIND
+    }
+    fn after(&self) -> &'static [&'static str] {
+        &[]
+    }
+    fn immutable(&self) -> &'static [&'static str] {
+        &["cidr"]
+    }
+
+    async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
+        let out = self
+            .0
+            .ec2
+            .describe_vpcs()
+            .filters(stack_filter(stack))
+            .send()
+            .await
+            .aws()?;
+        let mut found = Vec::new();
+        for vpc in out.vpcs() {
+            let tags = from_ec2(vpc.tags());
+            let (Some(id), Some(vpc_id)) = (logical_id(&tags), vpc.vpc_id()) else {
+                continue;
+            };
+            // DNS settings are not part of DescribeVpcs: two more calls per VPC (one per stack).
+            let support = self
+                .dns_attribute(vpc_id, VpcAttributeName::EnableDnsSupport)
+                .await?;
+            let hostnames = self
+                .dns_attribute(vpc_id, VpcAttributeName::EnableDnsHostnames)
+                .await?;
+            found.push(
+                Observed::new(KIND, id, vpc_id)
+                    .prop("cidr", vpc.cidr_block().unwrap_or_default())
+                    .prop("dns_support", support)
+                    .prop("dns_hostnames", hostnames)
+                    .output("cidr", vpc.cidr_block().unwrap_or_default())
+                    .with_tags(tags),
+            );
+        }
+        Ok(found)
+    }
+
+    async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
+        let out = self
+            .0
+            .ec2
+            .create_vpc()
+            .cidr_block(node.get("cidr"))
+            .tag_specifications(ec2_tag_spec(ResourceType::Vpc, &node.tags))
+            .send()
+            .await
+            .aws()?;
+        let vpc_id = out
+            .vpc()
+            .and_then(|v| v.vpc_id())
+            .unwrap_or_default()
+            .to_string();
+        cx.progress(format!("created {vpc_id}"));
+        self.set_dns(
+            &vpc_id,
+            node.get("dns_support") == "true",
+            node.get("dns_hostnames") == "true",
+        )
+        .await?;
+        Ok(observed_from(node, &vpc_id))
+    }
+
+    async fn update(
+        &self,
+        node: &Resolved,
+        current: &Observed,
+        changes: &[FieldChange],
+        _cx: &OpCtx,
+    ) -> Result<Observed, CloudError> {
+        if FieldChange::touches(changes, "dns_support")
+            || FieldChange::touches(changes, "dns_hostnames")
+        {
+            self.set_dns(
+                &current.cloud_id,
+                node.get("dns_support") == "true",
+                node.get("dns_hostnames") == "true",
+            )
+            .await?;
+        }
+        update_ec2_tags(&self.0.ec2, &current.cloud_id, changes).await?;
+        Ok(observed_from(node, &current.cloud_id))
+    }
+
+    async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
+        ignore_not_found(
+            self.0
+                .ec2
+                .delete_vpc()
+                .vpc_id(&current.cloud_id)
+                .send()
+                .await
+                .aws()
+                .map(drop),
+        )
+    }
+}
+
+fn observed_from(node: &Resolved, vpc_id: &str) -> Observed {
+    Observed::applied(KIND, node, vpc_id).output("cidr", node.get("cidr"))
+}
