@@ -60,6 +60,8 @@ pub enum Value {
     Ref(LogicalId, &'static str),
     /// An unordered set; resolves to its members sorted and joined with `,`.
     Set(Vec<Value>),
+    /// Parts joined with nothing between them: an ARN or a document built around references.
+    Concat(Vec<Value>),
 }
 
 impl Value {
@@ -70,7 +72,7 @@ impl Value {
         match self {
             Value::Str(_) => {}
             Value::Ref(id, _) => out.push(id),
-            Value::Set(items) => items.iter().for_each(|v| v.collect_refs(out)),
+            Value::Set(items) | Value::Concat(items) => items.iter().for_each(|v| v.collect_refs(out)),
         }
     }
     /// The value with references looked up in `outputs`; `None` while any is unknown.
@@ -83,6 +85,7 @@ impl Value {
                 parts.sort();
                 Some(parts.join(","))
             }
+            Value::Concat(items) => items.iter().map(|v| v.resolve(outputs)).collect(),
         }
     }
 }
