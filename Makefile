@@ -1,0 +1,52 @@
+# berth: the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /bin/bash
+MANIFEST ?= berth.toml
+BERTH := target/release/berth
+
+.PHONY: demo test build image bench bench-hello fmt lint validate plan apply destroy emulator-start emulator-stop
+
+## demo: the whole stack up and down against the local AWS emulator (no AWS account needed)
+demo:
+	scripts/demo
+
+## test: every test: unit, engine (fake cloud), integration against the emulator, image
+test:
+	scripts/test
+
+## build: the release binaries (berth, hello)
+build:
+	cargo build --release --locked -p berth -p hello
+
+## image: the hello container image (FROM scratch), tagged hello:<sha> and hello:latest
+image:
+	scripts/image
+
+## bench: berth's own numbers on the emulator: up, no-change plan, image change, down
+bench: build
+	scripts/bench
+
+## bench-hello: hello vs the seed's Flask app under gunicorn (wrk, loopback)
+bench-hello:
+	scripts/bench-hello
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# The seed's own targets, now thin wrappers over berth (MANIFEST=examples/seed-ec2.toml to pick one).
+validate: build
+	$(BERTH) validate -f $(MANIFEST)
+plan: build
+	$(BERTH) plan -f $(MANIFEST)
+apply: build
+	$(BERTH) up -f $(MANIFEST)
+destroy: build
+	$(BERTH) down -f $(MANIFEST)
+
+emulator-start:
+	scripts/emulator start
+emulator-stop:
+	scripts/emulator stop
