@@ -1,0 +1,49 @@
+//! berth.toml: types, defaults, validation. Pure: no AWS, no IO but reading text.
+//!
+//! [`parse`] turns the text of a `berth.toml` into a [`Manifest`] whose every value has
+//! been validated offline (DESIGN.md principle 5: bad input never reaches AWS), or into a
+//! [`SpecError`] listing *every* problem found, each with its line and column.
+//!
+//! Defaults are filled in by [`parse`]; in particular the subnets are always present.
+//! When `network.public_subnets` / `network.private_subnets` are not given they are
+//! derived from the VPC CIDR: `new_prefix = min(vpc_prefix + 8, 28)`, private subnet `i`
+//! is block `i` and public subnet `i` is block `azs + i`, so the default
+//! `172.24.0.0/16` with 2 AZs gives private `172.24.0.0/24`, `172.24.1.0/24` and public
+//! `172.24.2.0/24`, `172.24.3.0/24`.
+
+mod error;
+mod types;
+mod validate;
+
+pub use error::{Problem, SpecError};
+pub use types::{
+    Autoscaling, Azs, Capacity, Cluster, Endpoint, Manifest, NatMode, Network, Service,
+};
+pub use validate::{DEFAULT_CIDR, DEFAULT_INSTANCE_TYPE, DEFAULT_PRIVATE_ZONE};
+
+/// Parse and fully validate the text of a manifest. `file_name` is used in messages only.
+///
+/// On failure the error holds all problems found (not just the first), sorted by line.
+pub fn parse(file_name: &str, text: &str) -> Result<Manifest, SpecError> {
+    validate::parse(file_name, text)
+}
+
+/// A commented example `berth.toml` (what `berth init` writes). It parses.
+pub fn example() -> &'static str {
+    include_str!("example.toml")
+}
+
+/// Valid memory sizes (MiB) for a Fargate task with `cpu` units, or `None` when Fargate
+/// has no task size with that many units.
+pub fn fargate_memory_options(cpu: u32) -> Option<Vec<u32>> {
+    validate::fargate_memory(cpu)
+}
+
+/// The subnets berth derives for a VPC when the manifest lists none:
+/// `(private, public)`, one of each per AZ (see the crate docs).
+pub fn derive_subnets(
+    vpc: ipnet::Ipv4Net,
+    azs: usize,
+) -> (Vec<ipnet::Ipv4Net>, Vec<ipnet::Ipv4Net>) {
+    validate::derive_subnets(vpc, azs)
+}

@@ -1,0 +1,214 @@
+//! The validated, defaulted manifest. Every value in here has passed validation:
+//! code downstream of [`crate::parse`] may rely on the documented invariants.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use ipnet::Ipv4Net;
+use serde::Serialize;
+
+/// A parsed and fully validated `berth.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Manifest {
+    /// Stack name: 1-20 chars of `[a-z0-9-]`, starts with a letter, no trailing `-`, no `--`.
+    /// Becomes the `berth:stack` tag and the prefix of every resource name.
+    pub name: String,
+    /// AWS region, e.g. `eu-west-2`. `None`: the region comes from the AWS environment.
+    pub region: Option<String>,
+    /// The user's tags, added to every resource. Never starts with `berth:` or `aws:`.
+    pub tags: BTreeMap<String, String>,
+    pub network: Network,
+    pub cluster: Cluster,
+    /// `[service.NAME]` tables, keyed by name. May be empty (a network-only stack).
+    pub services: BTreeMap<String, Service>,
+}
+
+/// `[network]`: the VPC and what hangs off it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Network {
+    /// VPC CIDR. Default `172.24.0.0/16`. Prefix /16 to /24, host bits zero, inside a
+    /// private (RFC 1918) range.
+    pub cidr: Ipv4Net,
+    /// How many / which availability zones. Default `Count(2)`.
+    pub azs: Azs,
+    /// NAT gateways for the private subnets. Default [`NatMode::Single`].
+    pub nat: NatMode,
+    /// Private DNS zone (a Cloud Map private DNS namespace) on the VPC.
+    /// Default `Some("myorg.local")`; `private_zone = ""` gives `None`.
+    pub private_zone: Option<String>,
+    /// VPC endpoints to create. Default none. Unique.
+    pub endpoints: Vec<Endpoint>,
+    /// One public subnet per AZ, in AZ order. Always filled after parsing.
+    ///
+    /// When the manifest does not list subnets they are derived from the VPC CIDR:
+    /// `new_prefix = min(vpc_prefix + 8, 28)`, the VPC is cut into blocks of that size,
+    /// private subnet `i` is block `i` and public subnet `i` is block `azs + i`.
+    /// The default `172.24.0.0/16` with 2 AZs gives private `172.24.0.0/24`,
+    /// `172.24.1.0/24` and public `172.24.2.0/24`, `172.24.3.0/24`.
+    pub public_subnets: Vec<Ipv4Net>,
+    /// One private subnet per AZ, in AZ order. Always filled after parsing
+    /// (see [`Network::public_subnets`] for the derivation).
+    pub private_subnets: Vec<Ipv4Net>,
+}
+
+/// `azs = 2` (the first N zones the region reports) or `azs = ["eu-west-2a", ...]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Azs {
+    /// 1..=6
+    Count(u8),
+    /// 1..=6 unique zone names; each is `<region><letter>` when a region is given.
+    Names(Vec<String>),
+}
+
+impl Azs {
+    /// Number of availability zones the stack spans.
+    pub fn count(&self) -> usize {
+        match self {
+            Azs::Count(n) => usize::from(*n),
+            Azs::Names(names) => names.len(),
+        }
+    }
+}
+
+/// `nat = "single" | "per-az" | "none"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NatMode {
+    /// One NAT gateway in the first public subnet, shared by all private subnets.
+    Single,
+    /// One NAT gateway per AZ: survives the loss of an AZ, costs more.
+    PerAz,
+    /// No NAT gateway: private subnets reach AWS only through VPC endpoints.
+    None,
+}
+
+impl NatMode {
+    /// The spelling used in `berth.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NatMode::Single => "single",
+            NatMode::PerAz => "per-az",
+            NatMode::None => "none",
+        }
+    }
+}
+
+impl fmt::Display for NatMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `endpoints = ["s3", "ecr", "logs"]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Endpoint {
+    /// S3 gateway endpoint (ECR image layers live in S3).
+    S3,
+    /// ECR interface endpoints (`ecr.api` and `ecr.dkr`).
+    Ecr,
+    /// CloudWatch Logs interface endpoint.
+    Logs,
+}
+
+impl Endpoint {
+    /// The spelling used in `berth.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Endpoint::S3 => "s3",
+            Endpoint::Ecr => "ecr",
+            Endpoint::Logs => "logs",
+        }
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `[cluster]`: the ECS cluster and, for EC2 capacity, its Auto Scaling group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cluster {
+    /// Default [`Capacity::Ec2`].
+    pub capacity: Capacity,
+    /// EC2 instance type, `family.size`. Default `t3.small`. Meaningless for Fargate.
+    pub instance_type: String,
+    /// Auto Scaling group sizes (EC2 only). Defaults 1, 3, 1; `min <= desired <= max <= 100`.
+    pub min: u32,
+    pub max: u32,
+    pub desired: u32,
+    /// EC2 key pair name. Not needed: SSM Session Manager works without one.
+    pub ssh_key: Option<String>,
+}
+
+/// `capacity = "ec2" | "fargate" | "fargate-spot"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Capacity {
+    Ec2,
+    Fargate,
+    FargateSpot,
+}
+
+impl Capacity {
+    /// The spelling used in `berth.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Capacity::Ec2 => "ec2",
+            Capacity::Fargate => "fargate",
+            Capacity::FargateSpot => "fargate-spot",
+        }
+    }
+
+    /// Fargate or Fargate Spot: no instances, tasks sized by the Fargate cpu/memory table.
+    pub fn is_fargate(self) -> bool {
+        matches!(self, Capacity::Fargate | Capacity::FargateSpot)
+    }
+}
+
+impl fmt::Display for Capacity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `[service.NAME]`: one ECS service.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Service {
+    /// The table key: `[a-z][a-z0-9-]*`, at most 20 chars, no trailing `-`.
+    pub name: String,
+    /// Docker image reference. `None`: berth's default image.
+    pub image: Option<String>,
+    /// Container port. Default 8080. Passed to the container as `PORT`.
+    pub port: u16,
+    /// CPU units (1024 = 1 vCPU). Default 256.
+    pub cpu: u32,
+    /// Memory in MiB. Default 512.
+    pub memory: u32,
+    /// Desired task count. Default 2.
+    pub count: u32,
+    /// Load balancer health check path. Default `/healthz`.
+    pub health_check: String,
+    /// Behind the internet-facing load balancer. Default true.
+    pub public: bool,
+    /// Load balancer path prefix. Default `/`. Unique among public services.
+    pub path: String,
+    /// Plain environment variables (stored in plaintext in the task definition).
+    pub env: BTreeMap<String, String>,
+    pub autoscaling: Option<Autoscaling>,
+}
+
+/// `[service.NAME.autoscaling]`: target tracking on the service's task count.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Autoscaling {
+    /// `min <= count <= max`.
+    pub min: u32,
+    pub max: u32,
+    /// Target average CPU utilisation, percent (1..=100).
+    pub cpu: Option<u8>,
+    /// Target load balancer requests per task (public services only).
+    pub requests_per_target: Option<u32>,
+}
