@@ -290,7 +290,7 @@ impl Cx<'_> {
             .join(", ");
         let msg = match closest(&sp.v, &names) {
             Some(s) => format!(
-                "unknown {what} `{}`, did you mean `{s}`?; write one of {list}",
+                "unknown {what} `{}`, did you mean `{s}`? Write one of {list}",
                 sp.v
             ),
             None => format!("unknown {what} `{}`; write one of {list}", sp.v),
@@ -318,7 +318,7 @@ fn article(type_name: &str) -> &'static str {
 fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
     let norm = |s: &str| s.to_ascii_lowercase().replace('-', "_");
     let w = norm(word);
-    let limit = ((w.chars().count() + 2) / 3).max(1);
+    let limit = w.chars().count().div_ceil(3).max(1);
     candidates
         .iter()
         .map(|c| (osa_distance(&w, &norm(c)), *c))
@@ -337,8 +337,8 @@ fn osa_distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
@@ -654,7 +654,8 @@ fn is_private(net: &Ipv4Net) -> bool {
     })
 }
 
-/// Parse a CIDR string; problems are reported under `field` with `key = ...` suggestions.
+/// Parse a CIDR string; problems are reported under `field` with `key = "..."`
+/// suggestions (just `"..."` when `key` is empty, for list elements).
 fn cidr(
     cx: &mut Cx,
     sp: &Sp<String>,
@@ -664,14 +665,24 @@ fn cidr(
     max_prefix: u8,
     eg: &str,
 ) -> Option<Ipv4Net> {
+    let write = |v: &dyn std::fmt::Display| {
+        if key.is_empty() {
+            format!("\"{v}\"")
+        } else {
+            format!("{key} = \"{v}\"")
+        }
+    };
     let s = sp.v.trim();
     let net: Ipv4Net = match s.parse() {
         Ok(n) => n,
         Err(_) => {
             let msg = if let Ok(addr) = s.parse::<Ipv4Addr>() {
-                format!("`{s}` has no prefix length; write e.g. {key} = \"{addr}/{min_prefix}\"")
+                format!(
+                    "`{s}` has no prefix length; write e.g. {}",
+                    write(&format!("{addr}/{min_prefix}"))
+                )
             } else {
-                format!("`{s}` is not an IPv4 CIDR block; write e.g. {key} = \"{eg}\"")
+                format!("`{s}` is not an IPv4 CIDR block; write e.g. {}", write(&eg))
             };
             cx.err(sp.span.clone(), field, msg);
             return None;
@@ -687,12 +698,13 @@ fn cidr(
             field,
             format!(
                 "{net} is too large: berth supports /{min_prefix} to /{max_prefix}{}. \
-                 Write e.g. {key} = \"{fixed}\"",
+                 Write e.g. {}",
                 if min_prefix == 16 {
                     " (AWS allows at most /16 for a VPC or subnet)"
                 } else {
                     ""
-                }
+                },
+                write(&fixed)
             ),
         );
         return None;
@@ -706,7 +718,8 @@ fn cidr(
             field,
             format!(
                 "{net} is too small: berth supports /{min_prefix} to /{max_prefix}. \
-                 Write e.g. {key} = \"{fixed}\""
+                 Write e.g. {}",
+                write(&fixed)
             ),
         );
         return None;
@@ -717,9 +730,9 @@ fn cidr(
             field,
             format!(
                 "{net} has host bits set: the network address of this /{p} is {}. \
-                 Write {key} = \"{}\"",
+                 Write {}",
                 net.network(),
-                net.trunc()
+                write(&net.trunc())
             ),
         );
         return None;
@@ -962,7 +975,7 @@ fn subnet_list(
         .enumerate()
     {
         let f = format!("{field}[{i}]");
-        let Some(net) = cidr(cx, &sp, &f, key, 16, 28, "172.24.0.0/24") else {
+        let Some(net) = cidr(cx, &sp, &f, "", 16, 28, "172.24.0.0/24") else {
             continue;
         };
         if cidr_ok && !vpc.contains(&net) {

@@ -1,0 +1,583 @@
+//! Every rule in one table: a bad manifest, the line the first problem must point at,
+//! and a piece of its message.
+
+use berth_spec::parse;
+
+/// (case, toml, expected line, expected message substring)
+const CASES: &[(&str, &str, usize, &str)] = &[
+    (
+        "syntax error",
+        "name = \"hello\"\n\n[network\ncidr = \"10.0.0.0/16\"\n",
+        3,
+        "TOML syntax error",
+    ),
+    (
+        "duplicate key",
+        "name = \"hello\"\nname = \"again\"\n",
+        2,
+        "TOML syntax error",
+    ),
+    (
+        "missing name",
+        "region = \"eu-west-2\"\n",
+        1,
+        "missing field `name`",
+    ),
+    (
+        "unknown top-level key",
+        "name = \"hello\"\nregoin = \"eu-west-2\"\n",
+        2,
+        "unknown field `regoin`, did you mean `region`?",
+    ),
+    (
+        "services instead of service",
+        "name = \"hello\"\n[services.web]\nport = 80\n",
+        2,
+        "did you mean `service`?",
+    ),
+    (
+        "unknown network key",
+        "name = \"hello\"\n[network]\nnta = \"single\"\n",
+        3,
+        "unknown field `nta`, did you mean `nat`?",
+    ),
+    (
+        "unknown service key",
+        "name = \"hello\"\n[service.web]\nhealth-check = \"/\"\n",
+        3,
+        "did you mean `health_check`?",
+    ),
+    (
+        "unknown key, no suggestion",
+        "name = \"hello\"\n[cluster]\nzzzzzz = 1\n",
+        3,
+        "valid fields in [cluster] are: capacity",
+    ),
+    (
+        "wrong type",
+        "name = 5\n",
+        1,
+        "expected a string, found an integer",
+    ),
+    (
+        "number in quotes",
+        "name = \"hello\"\n[service.web]\nport = \"8080\"\n",
+        3,
+        "drop the quotes: port = 8080",
+    ),
+    (
+        "uppercase name",
+        "name = \"Hello\"\n",
+        1,
+        "write e.g. name = \"hello\"",
+    ),
+    (
+        "long name",
+        "name = \"a-very-long-stack-name-indeed\"\n",
+        1,
+        "is 29 characters long",
+    ),
+    (
+        "name starts with digit",
+        "name = \"1abc\"\n",
+        1,
+        "does not start with a letter",
+    ),
+    (
+        "name trailing dash",
+        "name = \"abc-\"\n",
+        1,
+        "ends with `-`",
+    ),
+    ("name double dash", "name = \"a--b\"\n", 1, "contains `--`"),
+    (
+        "bad region",
+        "name = \"hello\"\nregion = \"EU-West-2\"\n",
+        2,
+        "write region = \"eu-west-2\"",
+    ),
+    (
+        "bad cidr",
+        "name = \"hello\"\n[network]\ncidr = \"172.24.0.0\"\n",
+        3,
+        "has no prefix length",
+    ),
+    (
+        "garbage cidr",
+        "name = \"hello\"\n[network]\ncidr = \"big\"\n",
+        3,
+        "is not an IPv4 CIDR block",
+    ),
+    (
+        "/8 cidr",
+        "name = \"hello\"\n\n\n\n\n[network]\ncidr = \"172.24.0.0/8\"\n",
+        7,
+        "172.24.0.0/8 is too large: berth supports /16 to /24",
+    ),
+    (
+        "/25 cidr",
+        "name = \"hello\"\n[network]\ncidr = \"10.0.0.0/25\"\n",
+        3,
+        "is too small",
+    ),
+    (
+        "host bits",
+        "name = \"hello\"\n[network]\ncidr = \"172.24.1.0/16\"\n",
+        3,
+        "has host bits set: the network address of this /16 is 172.24.0.0",
+    ),
+    (
+        "public range",
+        "name = \"hello\"\n[network]\ncidr = \"8.8.0.0/16\"\n",
+        3,
+        "not a private address range",
+    ),
+    (
+        "azs 0",
+        "name = \"hello\"\n[network]\nazs = 0\n",
+        3,
+        "berth spans 1 to 6 availability zones",
+    ),
+    (
+        "azs 7",
+        "name = \"hello\"\n[network]\nazs = 7\n",
+        3,
+        "azs = 7 is out of range",
+    ),
+    (
+        "azs wrong type",
+        "name = \"hello\"\n[network]\nazs = true\n",
+        3,
+        "expected a number of zones or a list of zone names",
+    ),
+    (
+        "duplicate az",
+        "name = \"hello\"\nregion = \"eu-west-2\"\n[network]\nazs = [\"eu-west-2a\",\n  \"eu-west-2a\"]\n",
+        5,
+        "duplicate availability zone `eu-west-2a`",
+    ),
+    (
+        "az not in region",
+        "name = \"hello\"\nregion = \"eu-west-2\"\n[network]\nazs = [\"us-east-1a\"]\n",
+        4,
+        "is not an availability zone of region eu-west-2",
+    ),
+    (
+        "az bad shape",
+        "name = \"hello\"\n[network]\nazs = [\"london\"]\n",
+        3,
+        "is not an availability zone name",
+    ),
+    (
+        "nat typo",
+        "name = \"hello\"\n[network]\nnat = \"singel\"\n",
+        3,
+        "did you mean `single`?",
+    ),
+    (
+        "bad zone",
+        "name = \"hello\"\n[network]\nprivate_zone = \"my_org.local\"\n",
+        3,
+        "is not a DNS zone name",
+    ),
+    (
+        "zone trailing dot",
+        "name = \"hello\"\n[network]\nprivate_zone = \"myorg.local.\"\n",
+        3,
+        "write private_zone = \"myorg.local\"",
+    ),
+    (
+        "endpoint typo",
+        "name = \"hello\"\n[network]\nendpoints = [\"s3\", \"eccr\"]\n",
+        3,
+        "did you mean `ecr`?",
+    ),
+    (
+        "endpoint duplicate",
+        "name = \"hello\"\n[network]\nendpoints = [\"s3\", \"s3\"]\n",
+        3,
+        "duplicate endpoint `s3`",
+    ),
+    (
+        "subnet outside vpc",
+        "name = \"hello\"\n[network]\nprivate_subnets = [\"172.24.0.0/24\", \"172.24.1.0/24\"]\npublic_subnets = [\"172.24.2.0/24\", \"10.0.0.0/24\"]\n",
+        4,
+        "subnet 10.0.0.0/24 is outside the VPC 172.24.0.0/16",
+    ),
+    (
+        "overlapping subnets",
+        "name = \"hello\"\n[network]\nprivate_subnets = [\"172.24.0.0/24\", \"172.24.1.0/24\"]\npublic_subnets = [\"172.24.0.0/23\", \"172.24.3.0/24\"]\n",
+        4,
+        "overlaps network.private_subnets[0]",
+    ),
+    (
+        "subnet count mismatch",
+        "name = \"hello\"\n[network]\nazs = 3\nprivate_subnets = [\"172.24.0.0/24\", \"172.24.1.0/24\"]\npublic_subnets = [\"172.24.2.0/24\", \"172.24.3.0/24\", \"172.24.4.0/24\"]\n",
+        4,
+        "2 subnets listed for 3 availability zones",
+    ),
+    (
+        "only one subnet list",
+        "name = \"hello\"\n[network]\npublic_subnets = [\"172.24.2.0/24\", \"172.24.3.0/24\"]\n",
+        3,
+        "public_subnets is set but private_subnets is not",
+    ),
+    (
+        "subnet /29",
+        "name = \"hello\"\n[network]\nprivate_subnets = [\"172.24.0.0/29\", \"172.24.1.0/24\"]\npublic_subnets = [\"172.24.2.0/24\", \"172.24.3.0/24\"]\n",
+        3,
+        "berth supports /16 to /28",
+    ),
+    (
+        "capacity typo",
+        "name = \"hello\"\n[cluster]\ncapacity = \"fargat\"\n",
+        3,
+        "did you mean `fargate`?",
+    ),
+    (
+        "instance_type with fargate",
+        "name = \"hello\"\n[cluster]\ncapacity = \"fargate\"\ninstance_type = \"t3.small\"\n",
+        4,
+        "instance_type applies to EC2 capacity only",
+    ),
+    (
+        "desired with fargate-spot",
+        "name = \"hello\"\n[cluster]\ncapacity = \"fargate-spot\"\ndesired = 2\n",
+        4,
+        "desired applies to EC2 capacity only",
+    ),
+    (
+        "bad instance type",
+        "name = \"hello\"\n[cluster]\ninstance_type = \"T3.Small\"\n",
+        3,
+        "write instance_type = \"t3.small\"",
+    ),
+    (
+        "cluster min > max",
+        "name = \"hello\"\n[cluster]\nmin = 4\nmax = 2\ndesired = 2\n",
+        3,
+        "min = 4 is greater than max = 2",
+    ),
+    (
+        "desired out of range",
+        "name = \"hello\"\n[cluster]\nmin = 1\nmax = 3\ndesired = 5\n",
+        5,
+        "desired = 5 is outside min = 1 to max = 3",
+    ),
+    (
+        "cluster max > 100",
+        "name = \"hello\"\n[cluster]\nmax = 101\n",
+        3,
+        "max = 101 is out of range",
+    ),
+    (
+        "bad service name",
+        "name = \"hello\"\n[service.Web_1]\n",
+        2,
+        "`Web_1` is not a valid service name",
+    ),
+    (
+        "bad image",
+        "name = \"hello\"\n[service.web]\nimage = \"My Image:latest\"\n",
+        3,
+        "not a valid image reference",
+    ),
+    (
+        "bad image uppercase repo",
+        "name = \"hello\"\n[service.web]\nimage = \"Hello:latest\"\n",
+        3,
+        "repository `Hello` is not valid",
+    ),
+    (
+        "bad image digest",
+        "name = \"hello\"\n[service.web]\nimage = \"hello@sha256:abc\"\n",
+        3,
+        "is not sha256: followed by 64 lowercase hex digits",
+    ),
+    (
+        "port 0",
+        "name = \"hello\"\n[service.web]\nport = 0\n",
+        3,
+        "ports are 1 to 65535",
+    ),
+    (
+        "fargate bad pair",
+        "name = \"hello\"\n[cluster]\ncapacity = \"fargate\"\n[service.web]\ncpu = 512\nmemory = 512\n",
+        6,
+        "memory (MiB) must be one of 1024, 2048, 3072, 4096",
+    ),
+    (
+        "fargate bad cpu",
+        "name = \"hello\"\n[cluster]\ncapacity = \"fargate\"\n[service.web]\ncpu = 300\n",
+        5,
+        "Fargate has no 300-unit task size",
+    ),
+    (
+        "ec2 memory too small",
+        "name = \"hello\"\n[service.web]\nmemory = 4\n",
+        3,
+        "ECS needs at least 6 MiB",
+    ),
+    (
+        "ec2 cpu too small",
+        "name = \"hello\"\n[service.web]\ncpu = 64\n",
+        3,
+        "EC2 tasks have 128 to 10240 CPU units",
+    ),
+    (
+        "count too large",
+        "name = \"hello\"\n[service.web]\ncount = 1001\n",
+        3,
+        "a service runs 0 to 1000 tasks",
+    ),
+    (
+        "bad health path",
+        "name = \"hello\"\n[service.web]\nhealth_check = \"healthz\"\n",
+        3,
+        "write health_check = \"/healthz\"",
+    ),
+    (
+        "duplicate public path",
+        "name = \"hello\"\n[service.api]\npath = \"/\"\n[service.web]\npublic = true\n",
+        4,
+        "path `/` is already used by public service `api`",
+    ),
+    (
+        "bad env name",
+        "name = \"hello\"\n[service.web.env]\n1BAD = \"x\"\n",
+        3,
+        "is not a valid environment variable name",
+    ),
+    (
+        "secret-like env",
+        "name = \"hello\"\n[service.web.env]\ndb_password = \"hunter2\"\n",
+        3,
+        "Secrets Manager",
+    ),
+    (
+        "api key env",
+        "name = \"hello\"\n[service.web]\nenv = { STRIPE_API_KEY = \"sk\" }\n",
+        3,
+        "looks like a secret (its name contains KEY)",
+    ),
+    (
+        "PORT in env",
+        "name = \"hello\"\n[service.web.env]\nPORT = \"9000\"\n",
+        3,
+        "berth sets PORT itself",
+    ),
+    (
+        "env value not a string",
+        "name = \"hello\"\n[service.web.env]\nWORKERS = 4\n",
+        3,
+        "put it in quotes: WORKERS = \"4\"",
+    ),
+    (
+        "autoscaling min > max",
+        "name = \"hello\"\n[service.web.autoscaling]\nmin = 5\nmax = 2\ncpu = 50\n",
+        3,
+        "min = 5 is greater than max = 2",
+    ),
+    (
+        "autoscaling no target",
+        "name = \"hello\"\n[service.web.autoscaling]\nmin = 1\nmax = 4\n",
+        2,
+        "autoscaling has no target",
+    ),
+    (
+        "autoscaling missing max",
+        "name = \"hello\"\n[service.web.autoscaling]\nmin = 1\ncpu = 50\n",
+        2,
+        "missing field `max`",
+    ),
+    (
+        "autoscaling cpu > 100",
+        "name = \"hello\"\n[service.web.autoscaling]\nmin = 1\nmax = 4\ncpu = 150\n",
+        5,
+        "the CPU target is a percentage, 1 to 100",
+    ),
+    (
+        "requests_per_target on private",
+        "name = \"hello\"\n[service.web]\npublic = false\n[service.web.autoscaling]\nmin = 1\nmax = 4\nrequests_per_target = 100\n",
+        7,
+        "requests_per_target needs the load balancer",
+    ),
+    (
+        "count outside autoscaling range",
+        "name = \"hello\"\n[service.web]\ncount = 10\n[service.web.autoscaling]\nmin = 1\nmax = 4\ncpu = 50\n",
+        3,
+        "count = 10 is outside the autoscaling range 1 to 4",
+    ),
+    (
+        "unknown autoscaling key",
+        "name = \"hello\"\n[service.web.autoscaling]\nmin = 1\nmax = 2\ncpu = 50\nmax_cpu = 3\n",
+        6,
+        "unknown field `max_cpu`",
+    ),
+    (
+        "nat none without endpoints",
+        "name = \"hello\"\n[network]\nnat = \"none\"\nendpoints = [\"s3\", \"ecr\"]\n[service.web]\n",
+        3,
+        "could not pull images or ship logs; write endpoints = [\"s3\", \"ecr\", \"logs\"] or nat = \"single\"",
+    ),
+    (
+        "berth: tag key",
+        "name = \"hello\"\n[tags]\n\"berth:stack\" = \"x\"\n",
+        3,
+        "reserved prefix",
+    ),
+    (
+        "aws: tag key",
+        "name = \"hello\"\n[tags]\n\"AWS:foo\" = \"x\"\n",
+        3,
+        "reserved prefix",
+    ),
+    (
+        "Name tag",
+        "name = \"hello\"\n[tags]\nName = \"x\"\n",
+        3,
+        "berth sets the `Name` tag",
+    ),
+    (
+        "service not a table",
+        "name = \"hello\"\nservice = 3\n",
+        2,
+        "expected a table",
+    ),
+];
+
+#[test]
+fn bad_manifests_are_rejected_at_the_right_line() {
+    assert!(CASES.len() >= 35, "keep at least 35 cases");
+    let mut failures = Vec::new();
+    for (case, text, line, needle) in CASES {
+        match parse("berth.toml", text) {
+            Ok(_) => failures.push(format!("{case}: parsed, expected an error")),
+            Err(e) => {
+                let hit = e.problems().iter().find(|p| p.message.contains(needle));
+                match hit {
+                    None => {
+                        failures.push(format!("{case}: no problem mentions {needle:?}; got:\n{e}"))
+                    }
+                    Some(p) if p.line != *line => failures.push(format!(
+                        "{case}: problem at line {}, expected line {line}: {}",
+                        p.line, p.message
+                    )),
+                    Some(_) => {
+                        // Every line of Display is `file:line:col: field: message`.
+                        for l in e.to_string().lines() {
+                            assert!(l.starts_with("berth.toml:"), "{case}: {l}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn too_many_tags() {
+    let mut text = String::from("name = \"hello\"\n[tags]\n");
+    for i in 0..41 {
+        text.push_str(&format!("t{i} = \"v\"\n"));
+    }
+    let e = parse("berth.toml", &text).unwrap_err();
+    let p = &e.problems()[0];
+    assert!(p.message.contains("41 tags is too many"), "{e}");
+    assert_eq!(p.line, 2);
+}
+
+#[test]
+fn long_tag_value() {
+    let text = format!("name = \"hello\"\n[tags]\nteam = \"{}\"\n", "x".repeat(257));
+    let e = parse("berth.toml", &text).unwrap_err();
+    assert!(
+        e.problems()[0].message.contains("at most 256 characters"),
+        "{e}"
+    );
+    assert_eq!(e.problems()[0].line, 3);
+    let ok = format!("name = \"hello\"\n[tags]\nteam = \"{}\"\n", "x".repeat(256));
+    parse("berth.toml", &ok).unwrap();
+}
+
+#[test]
+fn display_matches_the_documented_shape() {
+    let text = "name = \"hello\"\n\n\n\n\n[network]\ncidr = \"172.24.0.0/8\"\n";
+    let e = parse("berth.toml", text).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "berth.toml:7:8: network.cidr: 172.24.0.0/8 is too large: berth supports /16 to /24 \
+         (AWS allows at most /16 for a VPC or subnet). Write e.g. cidr = \"172.24.0.0/16\""
+    );
+}
+
+#[test]
+fn syntax_errors_have_file_line_col() {
+    let e = parse("my.toml", "name = \"hello\"\nregion = eu-west-2\n").unwrap_err();
+    let s = e.to_string();
+    assert!(s.starts_with("my.toml:2:"), "{s}");
+    assert_eq!(e.problems()[0].field, "toml");
+}
+
+#[test]
+fn all_problems_are_reported_sorted_by_line() {
+    let text = r#"name = "Bad_Name"
+
+[network]
+cidr = "8.8.0.0/16"
+nta = "single"
+
+[cluster]
+capacity = "fargate"
+min = 1
+
+[service.web]
+cpu = 256
+memory = 4096
+env = { SECRET_THING = "x" }
+
+[service.web.autoscaling]
+min = 3
+max = 1
+cpu = 50
+"#;
+    let e = parse("berth.toml", text).unwrap_err();
+    let got: Vec<(usize, &str)> = e
+        .problems()
+        .iter()
+        .map(|p| (p.line, p.field.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (1, "name"),
+            (4, "network.cidr"),
+            (5, "network.nta"),
+            (9, "cluster.min"),
+            (13, "service.web.memory"),
+            (14, "service.web.env.SECRET_THING"),
+            (17, "service.web.autoscaling.min"),
+        ],
+        "{e}"
+    );
+    let lines: Vec<usize> = e.problems().iter().map(|p| p.line).collect();
+    let mut sorted = lines.clone();
+    sorted.sort();
+    assert_eq!(lines, sorted);
+    assert_eq!(e.to_string().lines().count(), e.problems().len());
+}
+
+#[test]
+fn diagnostic_has_a_label_per_problem() {
+    use miette::Diagnostic;
+    let e = parse("berth.toml", "name = \"X\"\n[network]\nnat = \"nope\"\n").unwrap_err();
+    assert_eq!(e.labels().unwrap().count(), 2);
+    assert!(e.source_code().is_some());
+    // The fancy renderer works on it.
+    let mut out = String::new();
+    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+        .render_report(&mut out, &e)
+        .unwrap();
+    assert!(out.contains("nat = \"nope\""), "{out}");
+}

@@ -1,0 +1,170 @@
+//! The shipped manifests parse, and what they parse to (defaults and derived subnets
+//! included) is pinned by snapshots.
+
+use berth_spec::{Azs, Capacity, Endpoint, NatMode, example, parse};
+
+fn load(path: &str) -> String {
+    let full = format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
+
+#[test]
+fn seed_ec2() {
+    let m = parse("seed-ec2.toml", &load("examples/seed-ec2.toml")).unwrap();
+    // The seed's exact network layout.
+    let s = |v: &[ipnet::Ipv4Net]| v.iter().map(ToString::to_string).collect::<Vec<_>>();
+    assert_eq!(
+        s(&m.network.private_subnets),
+        ["172.24.0.0/24", "172.24.1.0/24"]
+    );
+    assert_eq!(
+        s(&m.network.public_subnets),
+        ["172.24.2.0/24", "172.24.3.0/24"]
+    );
+    assert_eq!(m.network.azs.count(), 2);
+    assert_eq!(m.cluster.capacity, Capacity::Ec2);
+    insta::assert_json_snapshot!(m);
+}
+
+#[test]
+fn fargate() {
+    let m = parse("fargate.toml", &load("examples/fargate.toml")).unwrap();
+    assert!(m.cluster.capacity.is_fargate());
+    assert_eq!(
+        m.network.endpoints,
+        [Endpoint::S3, Endpoint::Ecr, Endpoint::Logs]
+    );
+    insta::assert_json_snapshot!(m);
+}
+
+#[test]
+fn network_only() {
+    let m = parse("network.toml", &load("examples/network.toml")).unwrap();
+    assert!(m.services.is_empty());
+    assert_eq!(m.network.nat, NatMode::PerAz);
+    insta::assert_json_snapshot!(m);
+}
+
+#[test]
+fn init_example() {
+    let m = parse("berth.toml", example()).unwrap();
+    insta::assert_json_snapshot!(m);
+}
+
+#[test]
+fn minimal_manifest_gets_every_default() {
+    let m = parse("berth.toml", "name = \"hello\"\n").unwrap();
+    assert_eq!(m.network.cidr.to_string(), "172.24.0.0/16");
+    assert_eq!(m.network.azs, Azs::Count(2));
+    assert_eq!(m.network.nat, NatMode::Single);
+    assert_eq!(m.network.private_zone.as_deref(), Some("myorg.local"));
+    assert!(m.network.endpoints.is_empty());
+    assert_eq!(m.network.private_subnets.len(), 2);
+    assert_eq!(m.cluster.instance_type, "t3.small");
+    assert_eq!((m.cluster.min, m.cluster.max, m.cluster.desired), (1, 3, 1));
+    assert!(m.services.is_empty());
+    insta::assert_json_snapshot!(m);
+}
+
+#[test]
+fn service_defaults_and_empty_strings() {
+    let text = "name = \"hello\"\n[network]\nprivate_zone = \"\"\n[cluster]\nssh_key = \"\"\n[service.web]\n";
+    let m = parse("berth.toml", text).unwrap();
+    assert_eq!(m.network.private_zone, None);
+    assert_eq!(m.cluster.ssh_key, None);
+    let web = &m.services["web"];
+    assert_eq!(web.name, "web");
+    assert_eq!(web.image, None);
+    assert_eq!(
+        (web.port, web.cpu, web.memory, web.count),
+        (8080, 256, 512, 2)
+    );
+    assert_eq!(
+        (web.health_check.as_str(), web.path.as_str()),
+        ("/healthz", "/")
+    );
+    assert!(web.public);
+    assert!(web.autoscaling.is_none());
+}
+
+#[test]
+fn derived_subnets_follow_the_documented_rule() {
+    // /20 VPC, 3 AZs: blocks of /28.
+    let m = parse(
+        "b",
+        "name = \"x\"\n[network]\ncidr = \"10.1.0.0/24\"\nazs = 6\n",
+    )
+    .unwrap();
+    let s = |v: &[ipnet::Ipv4Net]| v.iter().map(ToString::to_string).collect::<Vec<_>>();
+    assert_eq!(
+        s(&m.network.private_subnets),
+        [
+            "10.1.0.0/28",
+            "10.1.0.16/28",
+            "10.1.0.32/28",
+            "10.1.0.48/28",
+            "10.1.0.64/28",
+            "10.1.0.80/28"
+        ]
+    );
+    assert_eq!(s(&m.network.public_subnets)[0], "10.1.0.96/28");
+    let m = parse(
+        "b",
+        "name = \"x\"\n[network]\ncidr = \"10.8.0.0/20\"\nazs = 3\n",
+    )
+    .unwrap();
+    assert_eq!(
+        s(&m.network.private_subnets),
+        ["10.8.0.0/28", "10.8.0.16/28", "10.8.0.32/28"]
+    );
+    assert_eq!(
+        s(&m.network.public_subnets),
+        ["10.8.0.48/28", "10.8.0.64/28", "10.8.0.80/28"]
+    );
+}
+
+#[test]
+fn fargate_pairs() {
+    assert_eq!(
+        berth_spec::fargate_memory_options(256),
+        Some(vec![512, 1024, 2048])
+    );
+    assert_eq!(berth_spec::fargate_memory_options(300), None);
+    for (cpu, mem) in [
+        (512, 4096),
+        (1024, 8192),
+        (4096, 30720),
+        (8192, 61440),
+        (16384, 122880),
+    ] {
+        let text = format!(
+            "name = \"x\"\n[cluster]\ncapacity = \"fargate\"\n[service.web]\ncpu = {cpu}\nmemory = {mem}\n"
+        );
+        parse("b", &text).unwrap_or_else(|e| panic!("{cpu}/{mem}: {e}"));
+    }
+    let e = parse(
+        "b",
+        "name = \"x\"\n[cluster]\ncapacity = \"fargate\"\n[service.web]\ncpu = 8192\nmemory = 20000\n",
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("16384, 20480, 24576"), "{e}");
+}
+
+#[test]
+fn nat_none_with_endpoints_and_images() {
+    let text = r#"name = "x"
+[network]
+nat = "none"
+endpoints = ["s3", "ecr", "logs"]
+[service.a]
+image = "123456789012.dkr.ecr.eu-west-2.amazonaws.com/team/a:1.0"
+path = "/a"
+[service.b]
+image = "localhost:5000/b@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+public = false
+[service.c]
+image = "ghcr.io/org/c"
+path = "/c"
+"#;
+    parse("b", text).unwrap();
+}
