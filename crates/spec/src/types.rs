@@ -180,7 +180,8 @@ impl fmt::Display for Capacity {
 pub struct Service {
     /// The table key: `[a-z][a-z0-9-]*`, at most 20 chars, no trailing `-`.
     pub name: String,
-    /// Docker image reference. `None`: berth's default image.
+    /// Docker image reference, e.g. `hello:latest` or `registry/repo:tag@sha256:...`.
+    /// `None` when the manifest does not set one.
     pub image: Option<String>,
     /// Container port. Default 8080. Passed to the container as `PORT`.
     pub port: u16,

@@ -798,7 +798,9 @@ fn network(cx: &mut Cx, t: &Tbl, region: Option<&str>) -> (Network, Option<Range
     };
 
     // azs
+    let before = cx.problems.len();
     let azs = azs(cx, t, region);
+    let azs_ok = cx.problems.len() == before;
 
     // nat
     let nat_sp = cx.string(t, "nat", "\"single\"");
@@ -914,8 +916,24 @@ fn network(cx: &mut Cx, t: &Tbl, region: Option<&str>) -> (Network, Option<Range
         }
         (Some(pv), Some(pb)) => {
             let mut seen: Vec<(String, Ipv4Net)> = Vec::new();
-            let private = subnet_list(cx, "private_subnets", &pv, n, vpc, cidr_ok, &mut seen);
-            let public = subnet_list(cx, "public_subnets", &pb, n, vpc, cidr_ok, &mut seen);
+            let private = subnet_list(
+                cx,
+                "private_subnets",
+                &pv,
+                (n, azs_ok),
+                vpc,
+                cidr_ok,
+                &mut seen,
+            );
+            let public = subnet_list(
+                cx,
+                "public_subnets",
+                &pb,
+                (n, azs_ok),
+                vpc,
+                cidr_ok,
+                &mut seen,
+            );
             (private, public)
         }
     };
@@ -950,13 +968,14 @@ fn subnet_list(
     cx: &mut Cx,
     key: &str,
     arr: &Sp<&DeArray>,
-    azs: usize,
+    (azs, azs_ok): (usize, bool),
     vpc: Ipv4Net,
     cidr_ok: bool,
     seen: &mut Vec<(String, Ipv4Net)>,
 ) -> Vec<Ipv4Net> {
     let field = format!("network.{key}");
-    if arr.v.len() != azs {
+    // With a bad `azs` the count is unknown: don't report a mismatch against a guess.
+    if azs_ok && arr.v.len() != azs {
         cx.err(
             arr.span.clone(),
             &field,
@@ -1702,7 +1721,7 @@ fn autoscaling(
                 min.v, max.v, max.v, min.v
             ),
         );
-    } else if count < min.v || count > max.v {
+    } else if (count_span.is_some() || !st.has("count")) && (count < min.v || count > max.v) {
         cx.err(
             count_span.unwrap_or(t.span.clone()),
             st.field("count"),
