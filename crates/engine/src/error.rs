@@ -29,7 +29,11 @@ pub struct CloudError {
 
 impl CloudError {
     pub fn new(class: ErrorClass, code: Option<String>, message: impl Into<String>) -> Self {
-        Self { class, code, message: message.into() }
+        Self {
+            class,
+            code,
+            message: message.into(),
+        }
     }
     pub fn fatal(message: impl Into<String>) -> Self {
         Self::new(ErrorClass::Fatal, None, message)

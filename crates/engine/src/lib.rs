@@ -4,10 +4,23 @@
 //! tests drive the engine with an in-memory fake cloud.
 
 pub mod error;
+pub mod exec;
+#[cfg(any(test, feature = "fake"))]
+pub mod fake;
+pub mod plan;
+pub mod render;
 pub mod resource;
+pub mod retry;
 
 pub use error::{CloudError, ErrorClass};
-pub use resource::{
-    FieldChange, Kind, LogicalId, Node, Observed, OpCtx, Props, Resolved, Tags, Value, stack_tags,
-    TAG_ID, TAG_STACK,
+pub use exec::{Event, Executor, Failure, Report, Verb};
+pub use plan::{
+    Action, DiscoverError, Inventory, Plan, PlanError, Registry, Step, Summary, discover, plan,
+    plan_destroy,
 };
+pub use render::render_plan;
+pub use resource::{
+    FieldChange, Kind, LogicalId, Node, Observed, OpCtx, Props, Resolved, TAG_ID, TAG_STACK, Tags,
+    Value, stack_tags,
+};
+pub use retry::RetryPolicy;

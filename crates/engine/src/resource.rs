@@ -72,7 +72,9 @@ impl Value {
         match self {
             Value::Str(_) => {}
             Value::Ref(id, _) => out.push(id),
-            Value::Set(items) | Value::Concat(items) => items.iter().for_each(|v| v.collect_refs(out)),
+            Value::Set(items) | Value::Concat(items) => {
+                items.iter().for_each(|v| v.collect_refs(out))
+            }
         }
     }
     /// The value with references looked up in `outputs`; `None` while any is unknown.
@@ -81,7 +83,10 @@ impl Value {
             Value::Str(s) => Some(s.clone()),
             Value::Ref(id, key) => outputs(id, key),
             Value::Set(items) => {
-                let mut parts = items.iter().map(|v| v.resolve(outputs)).collect::<Option<Vec<_>>>()?;
+                let mut parts = items
+                    .iter()
+                    .map(|v| v.resolve(outputs))
+                    .collect::<Option<Vec<_>>>()?;
                 parts.sort();
                 Some(parts.join(","))
             }
@@ -125,7 +130,12 @@ impl Node {
     pub fn new(kind: &'static str, id: impl Into<String>, stack: &str, extra_tags: &Tags) -> Self {
         let id = LogicalId::new(id);
         let tags = stack_tags(stack, &id, extra_tags);
-        Node { id, kind, props: BTreeMap::new(), tags }
+        Node {
+            id,
+            kind,
+            props: BTreeMap::new(),
+            tags,
+        }
     }
     pub fn prop(mut self, key: &'static str, value: impl Into<Value>) -> Self {
         self.props.insert(key, value.into());
@@ -168,11 +178,16 @@ impl Resolved {
             .unwrap_or_else(|| panic!("{}: property `{key}` missing from its node", self.id))
     }
     pub fn opt(&self, key: &str) -> Option<&str> {
-        self.props.get(key).map(String::as_str).filter(|s| !s.is_empty())
+        self.props
+            .get(key)
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
     }
     /// A [`Value::Set`] property as its members.
     pub fn list(&self, key: &str) -> Vec<&str> {
-        self.opt(key).map(|s| s.split(',').collect()).unwrap_or_default()
+        self.opt(key)
+            .map(|s| s.split(',').collect())
+            .unwrap_or_default()
     }
 }
 
@@ -208,7 +223,8 @@ impl Observed {
     /// What a successful create or update leaves: the node's own values under the provider's
     /// id. Kinds add the outputs dependants read.
     pub fn applied(kind: &'static str, node: &Resolved, cloud_id: impl Into<String>) -> Self {
-        let mut observed = Observed::new(kind, node.id.as_str(), cloud_id).with_tags(node.tags.clone());
+        let mut observed =
+            Observed::new(kind, node.id.as_str(), cloud_id).with_tags(node.tags.clone());
         observed.props = node.props.clone();
         observed
     }
@@ -270,6 +286,11 @@ pub trait Kind: Send + Sync {
     fn immutable(&self) -> &'static [&'static str] {
         &[]
     }
+    /// Outputs that change when the resource is updated in place (a task definition's
+    /// revision ARN). Dependants referencing them are planned as updates too.
+    fn volatile_outputs(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// Every resource of this kind tagged with `stack`, in one call where the API allows.
     async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError>;
     /// Create the resource with its tags in the same call where the API allows, and wait
@@ -296,8 +317,16 @@ pub struct OpCtx {
 }
 
 impl OpCtx {
-    pub fn new(id: LogicalId, timeout: Duration, progress: Arc<dyn Fn(&LogicalId, String) + Send + Sync>) -> Self {
-        OpCtx { id, deadline: Instant::now() + timeout, progress }
+    pub fn new(
+        id: LogicalId,
+        timeout: Duration,
+        progress: Arc<dyn Fn(&LogicalId, String) + Send + Sync>,
+    ) -> Self {
+        OpCtx {
+            id,
+            deadline: Instant::now() + timeout,
+            progress,
+        }
     }
     /// A context with no progress sink, for tests and one-off calls.
     pub fn detached(id: impl Into<String>, timeout: Duration) -> Self {
@@ -325,7 +354,10 @@ impl OpCtx {
             if now + delay > self.deadline {
                 return Err(CloudError::timed_out(what, now - started, &state));
             }
-            self.progress(format!("waiting for {what}: {state} ({}s)", (now - started).as_secs()));
+            self.progress(format!(
+                "waiting for {what}: {state} ({}s)",
+                (now - started).as_secs()
+            ));
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(Duration::from_secs(15));
         }

@@ -1,0 +1,484 @@
+//! The executor: applies a plan by walking the graph with bounded parallelism. Deletions
+//! (orphans and the old half of replacements) go first, in reverse dependency order; then
+//! creations and updates, each starting the moment its dependencies are done. Every call is
+//! retried as its error class allows, until the resource's deadline.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::stream::{FuturesUnordered, StreamExt};
+use serde::Serialize;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::error::CloudError;
+use crate::plan::{Action, Inventory, Plan, Registry, Step};
+use crate::resource::{LogicalId, Node, Observed, OpCtx, Props, Resolved};
+use crate::retry::RetryPolicy;
+
+/// What is being done to a resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verb {
+    Create,
+    Update,
+    Delete,
+}
+
+impl fmt::Display for Verb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verb::Create => "create",
+            Verb::Update => "update",
+            Verb::Delete => "delete",
+        })
+    }
+}
+
+/// Progress, for the live view.
+#[derive(Clone, Debug)]
+pub enum Event {
+    Started {
+        id: LogicalId,
+        kind: &'static str,
+        verb: Verb,
+    },
+    Progress {
+        id: LogicalId,
+        message: String,
+    },
+    Retrying {
+        id: LogicalId,
+        attempt: u32,
+        error: CloudError,
+    },
+    Finished {
+        id: LogicalId,
+        verb: Verb,
+        elapsed: Duration,
+    },
+    Failed {
+        id: LogicalId,
+        error: CloudError,
+    },
+}
+
+/// What an apply did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    pub created: usize,
+    pub updated: usize,
+    pub replaced: usize,
+    pub deleted: usize,
+    pub unchanged: usize,
+    pub retries: u32,
+    pub elapsed: Duration,
+    /// Each failure names the resource, its AWS id when it had one, and the error.
+    pub failed: Vec<Failure>,
+    pub not_started: Vec<LogicalId>,
+    /// The state of every resource that exists after the run.
+    #[serde(skip)]
+    pub outputs: BTreeMap<LogicalId, Observed>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Failure {
+    pub id: LogicalId,
+    pub cloud_id: Option<String>,
+    pub verb: Verb,
+    pub error: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.cloud_id {
+            Some(cloud) => write!(
+                f,
+                "{} ({cloud}): {} failed: {}",
+                self.id, self.verb, self.error
+            ),
+            None => write!(f, "{}: {} failed: {}", self.id, self.verb, self.error),
+        }
+    }
+}
+
+impl Report {
+    pub fn is_success(&self) -> bool {
+        self.failed.is_empty() && self.not_started.is_empty()
+    }
+
+    pub fn render_summary(&self) -> String {
+        let counts = format!(
+            "{} created, {} updated, {} replaced, {} deleted, {} unchanged in {:.1}s",
+            self.created,
+            self.updated,
+            self.replaced,
+            self.deleted,
+            self.unchanged,
+            self.elapsed.as_secs_f64()
+        );
+        let retries = if self.retries > 0 {
+            format!(" ({} retries)", self.retries)
+        } else {
+            String::new()
+        };
+        if self.is_success() {
+            return format!("Apply complete: {counts}{retries}.");
+        }
+        let mut out = format!("Apply failed: {counts}{retries}.\n");
+        for f in &self.failed {
+            out.push_str(&format!("  failed:      {f}\n"));
+        }
+        if !self.not_started.is_empty() {
+            let ids: Vec<String> = self.not_started.iter().map(ToString::to_string).collect();
+            out.push_str(&format!("  not started: {}\n", ids.join(", ")));
+        }
+        out.push_str(
+            "Nothing is lost: fix the cause and run the same command again; berth finds what exists by its tags and converges.",
+        );
+        out
+    }
+}
+
+/// Applies plans. Build one with [`Executor::new`] and the setters.
+#[derive(Clone)]
+pub struct Executor {
+    registry: Registry,
+    parallelism: usize,
+    op_timeout: Duration,
+    retry: RetryPolicy,
+    events: Option<UnboundedSender<Event>>,
+}
+
+/// One unit of work in a phase.
+struct Task<'a> {
+    step: &'a Step,
+    verb: Verb,
+    /// Ids in the same phase that must finish first.
+    waits_for: Vec<LogicalId>,
+}
+
+impl Executor {
+    pub fn new(registry: Registry) -> Self {
+        Executor {
+            registry,
+            parallelism: 10,
+            op_timeout: Duration::from_secs(15 * 60),
+            retry: RetryPolicy::default(),
+            events: None,
+        }
+    }
+    pub fn parallelism(mut self, n: usize) -> Self {
+        self.parallelism = n.max(1);
+        self
+    }
+    pub fn op_timeout(mut self, timeout: Duration) -> Self {
+        self.op_timeout = timeout;
+        self
+    }
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+    pub fn events(mut self, tx: UnboundedSender<Event>) -> Self {
+        self.events = Some(tx);
+        self
+    }
+
+    fn emit(&self, event: Event) {
+        if let Some(tx) = &self.events {
+            let _ = tx.send(event);
+        }
+    }
+
+    pub async fn apply(&self, plan: &Plan, nodes: &[Node], inventory: &Inventory) -> Report {
+        let started = Instant::now();
+        let mut report = Report {
+            unchanged: plan.summary().unchanged,
+            ..Report::default()
+        };
+        let mut state: BTreeMap<LogicalId, Observed> = inventory
+            .iter()
+            .map(|(id, o)| (id.clone(), o.clone()))
+            .collect();
+
+        let deletions = self.deletion_tasks(plan);
+        self.run_phase(deletions, nodes, &mut state, &mut report)
+            .await;
+        if report.failed.is_empty() {
+            let creations = creation_tasks(plan);
+            self.run_phase(creations, nodes, &mut state, &mut report)
+                .await;
+        } else {
+            report
+                .not_started
+                .extend(creation_tasks(plan).into_iter().map(|t| t.step.id.clone()));
+        }
+        report.elapsed = started.elapsed();
+        report.outputs = state;
+        report
+    }
+
+    /// Deletes and the old half of replacements; X waits for every member that depends on it.
+    fn deletion_tasks<'a>(&self, plan: &'a Plan) -> Vec<Task<'a>> {
+        let set: Vec<&Step> = plan
+            .steps
+            .iter()
+            .filter(|s| matches!(s.action, Action::Delete | Action::Replace(_)))
+            .collect();
+        set.iter()
+            .map(|x| {
+                let waits_for = set
+                    .iter()
+                    .filter(|y| {
+                        y.id != x.id
+                            && (y.deps.contains(&x.id)
+                                || self.registry.kind_depends_on(y.kind, x.kind))
+                    })
+                    .map(|y| y.id.clone())
+                    .collect();
+                Task {
+                    step: x,
+                    verb: Verb::Delete,
+                    waits_for,
+                }
+            })
+            .collect()
+    }
+
+    /// Run tasks as their waits are satisfied, at most `parallelism` at once. After a failure
+    /// running tasks finish and nothing new starts.
+    async fn run_phase(
+        &self,
+        tasks: Vec<Task<'_>>,
+        nodes: &[Node],
+        state: &mut BTreeMap<LogicalId, Observed>,
+        report: &mut Report,
+    ) {
+        let nodes_by_id: HashMap<&LogicalId, &Node> = nodes.iter().map(|n| (&n.id, n)).collect();
+        let mut pending: Vec<Task> = tasks;
+        let mut done: HashSet<LogicalId> = HashSet::new();
+        let mut running = FuturesUnordered::new();
+        loop {
+            if report.failed.is_empty() {
+                while running.len() < self.parallelism {
+                    let Some(pos) = pending
+                        .iter()
+                        .position(|t| t.waits_for.iter().all(|w| done.contains(w)))
+                    else {
+                        break;
+                    };
+                    let task = pending.remove(pos);
+                    let node = nodes_by_id.get(&task.step.id).copied();
+                    let prepared = self.prepare(&task, node, state);
+                    running.push(self.run_task(task, prepared));
+                }
+            }
+            let Some((task, result, retries)) = running.next().await else {
+                break;
+            };
+            report.retries += retries;
+            let id = task.step.id.clone();
+            match result {
+                Ok(observed) => {
+                    match (task.verb, &task.step.action) {
+                        (Verb::Delete, Action::Delete) => report.deleted += 1,
+                        (Verb::Delete, _) => {} // the old half of a replacement
+                        (Verb::Create, Action::Replace(_)) => report.replaced += 1,
+                        (Verb::Create, _) => report.created += 1,
+                        (Verb::Update, _) => report.updated += 1,
+                    }
+                    match observed {
+                        Some(o) => state.insert(id.clone(), o),
+                        None => state.remove(&id),
+                    };
+                    done.insert(id);
+                }
+                Err(error) => {
+                    report.failed.push(Failure {
+                        id: id.clone(),
+                        cloud_id: task.step.cloud_id.clone(),
+                        verb: task.verb,
+                        error: error.to_string(),
+                    });
+                }
+            }
+        }
+        report
+            .not_started
+            .extend(pending.into_iter().map(|t| t.step.id.clone()));
+    }
+
+    /// Resolve what the task needs before it starts: the desired node against the current
+    /// outputs of its dependencies, and the resource as it exists.
+    fn prepare(
+        &self,
+        task: &Task,
+        node: Option<&Node>,
+        state: &BTreeMap<LogicalId, Observed>,
+    ) -> Result<Prepared, CloudError> {
+        let kind = self
+            .registry
+            .get(task.step.kind)
+            .cloned()
+            .ok_or_else(|| CloudError::fatal(format!("unknown kind {}", task.step.kind)))?;
+        let current = state.get(&task.step.id).cloned();
+        let resolved = match (task.verb, node) {
+            (Verb::Delete, _) => None,
+            (_, Some(node)) => Some(resolve(node, state)?),
+            (_, None) => {
+                return Err(CloudError::fatal(format!(
+                    "{} has no node to apply",
+                    task.step.id
+                )));
+            }
+        };
+        Ok(Prepared {
+            kind,
+            current,
+            resolved,
+        })
+    }
+
+    async fn run_task<'a>(
+        &self,
+        task: Task<'a>,
+        prepared: Result<Prepared, CloudError>,
+    ) -> (Task<'a>, Result<Option<Observed>, CloudError>, u32) {
+        let id = task.step.id.clone();
+        self.emit(Event::Started {
+            id: id.clone(),
+            kind: task.step.kind,
+            verb: task.verb,
+        });
+        let started = Instant::now();
+        let events = self.events.clone();
+        let progress: Arc<dyn Fn(&LogicalId, String) + Send + Sync> =
+            Arc::new(move |id: &LogicalId, message: String| {
+                if let Some(tx) = &events {
+                    let _ = tx.send(Event::Progress {
+                        id: id.clone(),
+                        message,
+                    });
+                }
+            });
+        let cx = OpCtx::new(id.clone(), self.op_timeout, progress);
+        let mut retries = 0;
+        let result = match prepared {
+            Err(e) => Err(e),
+            Ok(p) => {
+                let deleting = task.verb == Verb::Delete;
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    let outcome = match (task.verb, &p.current, &p.resolved) {
+                        (Verb::Delete, Some(current), _) => {
+                            p.kind.delete(current, &cx).await.map(|()| None)
+                        }
+                        (Verb::Delete, None, _) => Ok(None),
+                        (Verb::Create, _, Some(node)) => p.kind.create(node, &cx).await.map(Some),
+                        (Verb::Update, Some(current), Some(node)) => {
+                            let changes = task.step.action.changes();
+                            p.kind.update(node, current, changes, &cx).await.map(Some)
+                        }
+                        _ => Err(CloudError::fatal(
+                            "nothing to update: the resource no longer exists; run again to recreate it",
+                        )),
+                    };
+                    match outcome {
+                        Err(error)
+                            if error.is_retryable(deleting)
+                                && attempt < self.retry.max_attempts =>
+                        {
+                            let delay = self.retry.delay(attempt);
+                            if Instant::now() + delay > cx.deadline {
+                                break Err(error);
+                            }
+                            retries += 1;
+                            self.emit(Event::Retrying {
+                                id: id.clone(),
+                                attempt,
+                                error: error.clone(),
+                            });
+                            tokio::time::sleep(delay).await;
+                        }
+                        other => break other,
+                    }
+                }
+            }
+        };
+        match &result {
+            Ok(_) => self.emit(Event::Finished {
+                id,
+                verb: task.verb,
+                elapsed: started.elapsed(),
+            }),
+            Err(error) => self.emit(Event::Failed {
+                id,
+                error: error.clone(),
+            }),
+        }
+        (task, result, retries)
+    }
+}
+
+struct Prepared {
+    kind: Arc<dyn crate::resource::Kind>,
+    current: Option<Observed>,
+    resolved: Option<Resolved>,
+}
+
+/// Creations (including the new half of replacements) and updates, waiting on dependencies
+/// that are themselves in this phase.
+fn creation_tasks(plan: &Plan) -> Vec<Task<'_>> {
+    let in_phase: HashSet<&LogicalId> = plan
+        .steps
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.action,
+                Action::Create | Action::Replace(_) | Action::Update(_)
+            )
+        })
+        .map(|s| &s.id)
+        .collect();
+    plan.steps
+        .iter()
+        .filter(|s| in_phase.contains(&s.id))
+        .map(|s| Task {
+            step: s,
+            verb: if matches!(s.action, Action::Update(_)) {
+                Verb::Update
+            } else {
+                Verb::Create
+            },
+            waits_for: s
+                .deps
+                .iter()
+                .filter(|d| in_phase.contains(d))
+                .cloned()
+                .collect(),
+        })
+        .collect()
+}
+
+/// The node with every reference replaced by its dependency's current output.
+pub fn resolve(node: &Node, state: &BTreeMap<LogicalId, Observed>) -> Result<Resolved, CloudError> {
+    let lookup =
+        |id: &LogicalId, key: &str| state.get(id).and_then(|o| o.outputs.get(key).cloned());
+    let mut props = Props::new();
+    for (key, value) in &node.props {
+        let resolved = value.resolve(&lookup).ok_or_else(|| {
+            CloudError::fatal(format!(
+                "`{key}` refers to an output that does not exist (a dependency is missing)"
+            ))
+        })?;
+        props.insert(key.to_string(), resolved);
+    }
+    Ok(Resolved {
+        id: node.id.clone(),
+        props,
+        tags: node.tags.clone(),
+    })
+}

@@ -1,0 +1,55 @@
+//! Backoff with full jitter (the AWS Architecture Blog's recommendation): the nth retry waits a
+//! random time up to min(cap, base * 2^n), so many clients retrying at once spread out.
+
+use std::time::Duration;
+
+use rand::Rng;
+
+#[derive(Clone, Copy, Debug)]
+pub struct RetryPolicy {
+    pub base: Duration,
+    pub cap: Duration,
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            base: Duration::from_millis(200),
+            cap: Duration::from_secs(10),
+            max_attempts: 10,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// How long to wait after failed attempt number `attempt` (1-based).
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let ceiling = self
+            .base
+            .saturating_mul(1u32 << attempt.min(20))
+            .min(self.cap);
+        let nanos = rand::rng().random_range(0..=ceiling.as_nanos() as u64);
+        Duration::from_nanos(nanos)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_grow_then_stay_under_the_cap() {
+        let p = RetryPolicy {
+            base: Duration::from_millis(100),
+            cap: Duration::from_secs(1),
+            max_attempts: 5,
+        };
+        for attempt in 1..30 {
+            let ceiling =
+                Duration::from_millis(100 * (1u64 << attempt.min(20))).min(Duration::from_secs(1));
+            assert!(p.delay(attempt) <= ceiling);
+        }
+    }
+}
