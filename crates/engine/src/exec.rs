@@ -151,12 +151,89 @@ pub struct Executor {
     events: Option<UnboundedSender<Event>>,
 }
 
-/// One unit of work in a phase.
+/// One unit of work: deleting or applying one step.
 struct Task<'a> {
     step: &'a Step,
     verb: Verb,
-    /// Ids in the same phase that must finish first.
-    waits_for: Vec<LogicalId>,
+    /// Tasks that must finish first.
+    waits_for: Vec<TaskKey>,
+    /// Orderings that help but are not required: dropped if they would make a cycle.
+    soft: Vec<TaskKey>,
+}
+
+/// A task's identity: a replacement has two tasks under one logical id.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct TaskKey {
+    delete: bool,
+    id: LogicalId,
+}
+
+impl TaskKey {
+    fn delete(id: &LogicalId) -> Self {
+        TaskKey {
+            delete: true,
+            id: id.clone(),
+        }
+    }
+    fn apply(id: &LogicalId) -> Self {
+        TaskKey {
+            delete: false,
+            id: id.clone(),
+        }
+    }
+}
+
+impl Task<'_> {
+    fn key(&self) -> TaskKey {
+        TaskKey {
+            delete: self.verb == Verb::Delete,
+            id: self.step.id.clone(),
+        }
+    }
+}
+
+/// Whether the tasks' waits (plus their soft waits, if asked) form a cycle.
+fn has_cycle(tasks: &[Task], with_soft: bool) -> bool {
+    let edges: HashMap<TaskKey, Vec<&TaskKey>> = tasks
+        .iter()
+        .map(|t| {
+            let soft = if with_soft {
+                t.soft.iter().collect()
+            } else {
+                vec![]
+            };
+            (t.key(), t.waits_for.iter().chain(soft).collect())
+        })
+        .collect();
+    // Kahn's algorithm: a cycle leaves tasks that never become free.
+    let mut remaining: HashMap<&TaskKey, usize> = edges
+        .iter()
+        .map(|(k, v)| (k, v.iter().filter(|w| edges.contains_key(**w)).count()))
+        .collect();
+    let mut free: Vec<&TaskKey> = remaining
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(k, _)| *k)
+        .collect();
+    let mut seen = 0;
+    while let Some(k) = free.pop() {
+        seen += 1;
+        for (other, waits) in &edges {
+            if waits.contains(&k) {
+                let n = remaining.get_mut(other).expect("known");
+                *n -= 1;
+                if *n == 0 {
+                    free.push(other);
+                }
+            }
+        }
+    }
+    seen != edges.len()
+}
+
+/// Whether a property value (a plain id, a comma-joined set, or an ARN) names `cloud_id`.
+fn mentions(value: &str, cloud_id: &str) -> bool {
+    value == cloud_id || value.split([',', ':', '/']).any(|part| part == cloud_id)
 }
 
 impl Executor {
@@ -202,54 +279,117 @@ impl Executor {
             .iter()
             .map(|(id, o)| (id.clone(), o.clone()))
             .collect();
-
-        let deletions = self.deletion_tasks(plan);
-        self.run_phase(deletions, nodes, &mut state, &mut report)
-            .await;
-        if report.failed.is_empty() {
-            let creations = creation_tasks(plan);
-            self.run_phase(creations, nodes, &mut state, &mut report)
-                .await;
-        } else {
-            report
-                .not_started
-                .extend(creation_tasks(plan).into_iter().map(|t| t.step.id.clone()));
-        }
+        let tasks = self.tasks(plan, nodes, inventory);
+        self.run(tasks, nodes, &mut state, &mut report).await;
         report.elapsed = started.elapsed();
         report.outputs = state;
         report
     }
 
-    /// Deletes and the old half of replacements; X waits for every member that depends on it.
-    fn deletion_tasks<'a>(&self, plan: &'a Plan) -> Vec<Task<'a>> {
-        let set: Vec<&Step> = plan
+    /// One task per deletion (orphans and the old half of replacements) and per creation or
+    /// update, with the edges that keep AWS happy:
+    /// - a deletion waits for the deletion of everything that depends on it (node edges, and
+    ///   the kinds' order for orphans that have no node);
+    /// - a deletion waits for the update of a resource that references it now and will not
+    ///   after (a route table moving off a NAT gateway that is going away);
+    /// - a creation or update waits for its dependencies' creations and updates, and for the
+    ///   deletion of the old half of its own replacement;
+    /// - a creation waits for the deletion of orphans of its kind (a freed name or CIDR),
+    ///   unless that would make a cycle.
+    fn tasks<'a>(&self, plan: &'a Plan, nodes: &[Node], inventory: &Inventory) -> Vec<Task<'a>> {
+        let node_deps: HashMap<&LogicalId, Vec<LogicalId>> =
+            nodes.iter().map(|n| (&n.id, n.deps())).collect();
+        let deleting: Vec<&Step> = plan
             .steps
             .iter()
             .filter(|s| matches!(s.action, Action::Delete | Action::Replace(_)))
             .collect();
-        set.iter()
-            .map(|x| {
-                let waits_for = set
-                    .iter()
-                    .filter(|y| {
-                        y.id != x.id
-                            && (y.deps.contains(&x.id)
-                                || self.registry.kind_depends_on(y.kind, x.kind))
-                    })
-                    .map(|y| y.id.clone())
-                    .collect();
-                Task {
-                    step: x,
-                    verb: Verb::Delete,
-                    waits_for,
-                }
+        let applying: HashSet<&LogicalId> = plan
+            .steps
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s.action,
+                    Action::Create | Action::Replace(_) | Action::Update(_)
+                )
             })
-            .collect()
+            .map(|s| &s.id)
+            .collect();
+        let mut tasks = Vec::new();
+        for x in &deleting {
+            let mut waits_for: Vec<TaskKey> = deleting
+                .iter()
+                .filter(|y| {
+                    y.id != x.id
+                        && (y.deps.contains(&x.id) || self.registry.kind_depends_on(y.kind, x.kind))
+                })
+                .map(|y| TaskKey::delete(&y.id))
+                .collect();
+            if let Some(cloud_id) = &x.cloud_id {
+                for y in plan
+                    .steps
+                    .iter()
+                    .filter(|y| matches!(y.action, Action::Update(_)))
+                {
+                    let refers_now = inventory
+                        .get(&y.id)
+                        .is_some_and(|o| o.props.values().any(|v| mentions(v, cloud_id)));
+                    let keeps_referring = node_deps.get(&y.id).is_some_and(|d| d.contains(&x.id));
+                    if refers_now && !keeps_referring {
+                        waits_for.push(TaskKey::apply(&y.id));
+                    }
+                }
+            }
+            tasks.push(Task {
+                step: x,
+                verb: Verb::Delete,
+                waits_for,
+                soft: vec![],
+            });
+        }
+        for step in plan.steps.iter().filter(|s| applying.contains(&s.id)) {
+            let mut waits_for: Vec<TaskKey> = step
+                .deps
+                .iter()
+                .filter(|d| applying.contains(d))
+                .map(TaskKey::apply)
+                .collect();
+            if matches!(step.action, Action::Replace(_)) {
+                waits_for.push(TaskKey::delete(&step.id));
+            }
+            let soft = if matches!(step.action, Action::Update(_)) {
+                vec![]
+            } else {
+                deleting
+                    .iter()
+                    .filter(|d| d.action == Action::Delete && d.kind == step.kind)
+                    .map(|d| TaskKey::delete(&d.id))
+                    .collect()
+            };
+            let verb = if matches!(step.action, Action::Update(_)) {
+                Verb::Update
+            } else {
+                Verb::Create
+            };
+            tasks.push(Task {
+                step,
+                verb,
+                waits_for,
+                soft,
+            });
+        }
+        if !has_cycle(&tasks, true) {
+            for t in &mut tasks {
+                let soft = std::mem::take(&mut t.soft);
+                t.waits_for.extend(soft);
+            }
+        }
+        tasks
     }
 
     /// Run tasks as their waits are satisfied, at most `parallelism` at once. After a failure
     /// running tasks finish and nothing new starts.
-    async fn run_phase(
+    async fn run(
         &self,
         tasks: Vec<Task<'_>>,
         nodes: &[Node],
@@ -258,7 +398,7 @@ impl Executor {
     ) {
         let nodes_by_id: HashMap<&LogicalId, &Node> = nodes.iter().map(|n| (&n.id, n)).collect();
         let mut pending: Vec<Task> = tasks;
-        let mut done: HashSet<LogicalId> = HashSet::new();
+        let mut done: HashSet<TaskKey> = HashSet::new();
         let mut running = FuturesUnordered::new();
         loop {
             if report.failed.is_empty() {
@@ -293,7 +433,7 @@ impl Executor {
                         Some(o) => state.insert(id.clone(), o),
                         None => state.remove(&id),
                     };
-                    done.insert(id);
+                    done.insert(task.key());
                 }
                 Err(error) => {
                     report.failed.push(Failure {
@@ -305,9 +445,10 @@ impl Executor {
                 }
             }
         }
-        report
-            .not_started
-            .extend(pending.into_iter().map(|t| t.step.id.clone()));
+        let mut not_started: Vec<LogicalId> =
+            pending.into_iter().map(|t| t.step.id.clone()).collect();
+        not_started.dedup();
+        report.not_started.extend(not_started);
     }
 
     /// Resolve what the task needs before it starts: the desired node against the current
@@ -354,7 +495,7 @@ impl Executor {
         });
         let started = Instant::now();
         let events = self.events.clone();
-        let progress: Arc<dyn Fn(&LogicalId, String) + Send + Sync> =
+        let progress: crate::resource::ProgressSink =
             Arc::new(move |id: &LogicalId, message: String| {
                 if let Some(tx) = &events {
                     let _ = tx.send(Event::Progress {
@@ -427,40 +568,6 @@ struct Prepared {
     kind: Arc<dyn crate::resource::Kind>,
     current: Option<Observed>,
     resolved: Option<Resolved>,
-}
-
-/// Creations (including the new half of replacements) and updates, waiting on dependencies
-/// that are themselves in this phase.
-fn creation_tasks(plan: &Plan) -> Vec<Task<'_>> {
-    let in_phase: HashSet<&LogicalId> = plan
-        .steps
-        .iter()
-        .filter(|s| {
-            matches!(
-                s.action,
-                Action::Create | Action::Replace(_) | Action::Update(_)
-            )
-        })
-        .map(|s| &s.id)
-        .collect();
-    plan.steps
-        .iter()
-        .filter(|s| in_phase.contains(&s.id))
-        .map(|s| Task {
-            step: s,
-            verb: if matches!(s.action, Action::Update(_)) {
-                Verb::Update
-            } else {
-                Verb::Create
-            },
-            waits_for: s
-                .deps
-                .iter()
-                .filter(|d| in_phase.contains(d))
-                .cloned()
-                .collect(),
-        })
-        .collect()
 }
 
 /// The node with every reference replaced by its dependency's current output.

@@ -40,6 +40,8 @@ struct State {
     max_in_flight: usize,
     /// (logical id, op) in the order calls started.
     log: Vec<(String, Op)>,
+    /// Each kind's immutable properties: references in them are hard dependencies.
+    immutable: HashMap<&'static str, &'static [&'static str]>,
 }
 
 /// The shared fake cloud. `kind()` makes a [`Kind`] backed by it.
@@ -67,6 +69,7 @@ impl FakeCloud {
         after: &'static [&'static str],
         immutable: &'static [&'static str],
     ) -> Arc<dyn Kind> {
+        self.state.lock().unwrap().immutable.insert(name, immutable);
         Arc::new(FakeKind {
             cloud: self.clone(),
             name,
@@ -280,9 +283,14 @@ impl Kind for FakeKind {
             .enter(self.name, Op::Delete, current.id.as_str())
             .await?;
         let mut s = self.cloud.state.lock().unwrap();
+        // Like AWS: a resource can't go while another is built on it (a NAT gateway in its
+        // subnet); references that can change in place (a route) don't hold it.
         let in_use = s.resources.values().any(|o| {
+            let hard = s.immutable.get(o.kind).copied().unwrap_or_default();
             o.cloud_id != current.cloud_id
-                && o.props.values().any(|v| refers_to(v, &current.cloud_id))
+                && o.props
+                    .iter()
+                    .any(|(k, v)| hard.contains(&k.as_str()) && refers_to(v, &current.cloud_id))
         });
         if in_use {
             return Err(CloudError::new(

@@ -308,20 +308,19 @@ pub trait Kind: Send + Sync {
     async fn delete(&self, current: &Observed, cx: &OpCtx) -> Result<(), CloudError>;
 }
 
+/// Where an operation's progress messages go (the executor forwards them as events).
+pub type ProgressSink = Arc<dyn Fn(&LogicalId, String) + Send + Sync>;
+
 /// What an operation may use while it runs: a deadline and a way to report progress.
 #[derive(Clone)]
 pub struct OpCtx {
     pub id: LogicalId,
     pub deadline: Instant,
-    progress: Arc<dyn Fn(&LogicalId, String) + Send + Sync>,
+    progress: ProgressSink,
 }
 
 impl OpCtx {
-    pub fn new(
-        id: LogicalId,
-        timeout: Duration,
-        progress: Arc<dyn Fn(&LogicalId, String) + Send + Sync>,
-    ) -> Self {
+    pub fn new(id: LogicalId, timeout: Duration, progress: ProgressSink) -> Self {
         OpCtx {
             id,
             deadline: Instant::now() + timeout,

@@ -1,0 +1,457 @@
+//! The engine against the in-memory fake cloud: ordering, parallelism, convergence, diffs,
+//! orphans, duplicates, retries, partial failure, crash-resume and destroy.
+
+use std::time::Duration;
+
+use berth_engine::fake::{FakeCloud, Op};
+use berth_engine::*;
+
+const STACK: &str = "demo";
+
+fn node(kind: &'static str, id: &str) -> Node {
+    Node::new(kind, id, STACK, &Tags::new())
+}
+
+/// vpc <- subnet <- route table (and a NAT on the subnet): the shape of a real network.
+fn network() -> Vec<Node> {
+    vec![
+        node("vpc", "vpc").prop("cidr", "10.0.0.0/16"),
+        node("subnet", "subnet/a")
+            .prop("vpc_id", Value::refer("vpc", "id"))
+            .prop("cidr", "10.0.0.0/24"),
+        node("subnet", "subnet/b")
+            .prop("vpc_id", Value::refer("vpc", "id"))
+            .prop("cidr", "10.0.1.0/24"),
+        node("nat", "nat/a").prop("subnet_id", Value::refer("subnet/a", "id")),
+        node("rt", "rt/a")
+            .prop("vpc_id", Value::refer("vpc", "id"))
+            .prop("route", Value::refer("nat/a", "id"))
+            .prop(
+                "subnets",
+                Value::Set(vec![
+                    Value::refer("subnet/a", "id"),
+                    Value::refer("subnet/b", "id"),
+                ]),
+            ),
+    ]
+}
+
+fn registry(cloud: &FakeCloud) -> Registry {
+    let mut r = Registry::new();
+    r.register(cloud.kind("vpc", &[], &["cidr"]));
+    r.register(cloud.kind("subnet", &["vpc"], &["cidr", "vpc_id"]));
+    r.register(cloud.kind("nat", &["subnet"], &["subnet_id"]));
+    r.register(cloud.kind("rt", &["vpc", "subnet", "nat"], &["vpc_id"]));
+    r.register(cloud.kind("thing", &[], &[]));
+    r.register(cloud.versioned_kind("taskdef", &[]));
+    r.register(cloud.kind("service", &["taskdef"], &[]));
+    r
+}
+
+fn fast() -> RetryPolicy {
+    RetryPolicy {
+        base: Duration::from_millis(1),
+        cap: Duration::from_millis(5),
+        max_attempts: 6,
+    }
+}
+
+async fn plan_for(cloud: &FakeCloud, nodes: &[Node]) -> Plan {
+    let reg = registry(cloud);
+    let inv = discover(&reg, STACK, 4).await.unwrap();
+    plan(nodes, &inv, &reg).unwrap()
+}
+
+async fn up(cloud: &FakeCloud, nodes: &[Node]) -> Report {
+    let reg = registry(cloud);
+    let inv = discover(&reg, STACK, 4).await.unwrap();
+    let p = plan(nodes, &inv, &reg).unwrap();
+    Executor::new(reg)
+        .retry(fast())
+        .apply(&p, nodes, &inv)
+        .await
+}
+
+async fn down(cloud: &FakeCloud, nodes: &[Node]) -> Report {
+    let reg = registry(cloud);
+    let inv = discover(&reg, STACK, 4).await.unwrap();
+    Executor::new(reg)
+        .retry(fast())
+        .apply(&plan_destroy(nodes, &inv), nodes, &inv)
+        .await
+}
+
+fn position(log: &[(String, Op)], id: &str, op: Op) -> usize {
+    log.iter()
+        .position(|(i, o)| i == id && *o == op)
+        .unwrap_or_else(|| panic!("{id} {op:?} never called"))
+}
+
+#[tokio::test]
+async fn creates_in_dependency_order_and_deletes_in_reverse() {
+    let cloud = FakeCloud::new();
+    let report = up(&cloud, &network()).await;
+    assert!(report.is_success(), "{}", report.render_summary());
+    assert_eq!(report.created, 5);
+    let log = cloud.log();
+    assert!(position(&log, "vpc", Op::Create) < position(&log, "subnet/a", Op::Create));
+    assert!(position(&log, "subnet/a", Op::Create) < position(&log, "nat/a", Op::Create));
+    assert!(position(&log, "nat/a", Op::Create) < position(&log, "rt/a", Op::Create));
+    assert!(position(&log, "subnet/b", Op::Create) < position(&log, "rt/a", Op::Create));
+
+    let report = down(&cloud, &[]).await; // no nodes: kind order alone must be enough
+    assert!(report.is_success(), "{}", report.render_summary());
+    assert_eq!(report.deleted, 5);
+    assert!(cloud.is_empty());
+    let log = cloud.log();
+    assert!(position(&log, "rt/a", Op::Delete) < position(&log, "nat/a", Op::Delete));
+    assert!(position(&log, "nat/a", Op::Delete) < position(&log, "subnet/a", Op::Delete));
+    assert!(position(&log, "subnet/b", Op::Delete) < position(&log, "vpc", Op::Delete));
+}
+
+#[tokio::test]
+async fn runs_independent_nodes_in_parallel_up_to_the_limit() {
+    let cloud = FakeCloud::new();
+    let nodes: Vec<Node> = (0..20)
+        .map(|i| node("thing", &format!("thing/{i}")))
+        .collect();
+    for i in 0..20 {
+        cloud.set_latency(&format!("thing/{i}"), Duration::from_millis(50));
+    }
+    let reg = registry(&cloud);
+    let inv = discover(&reg, STACK, 4).await.unwrap();
+    let p = plan(&nodes, &inv, &reg).unwrap();
+    let started = std::time::Instant::now();
+    let report = Executor::new(reg)
+        .parallelism(10)
+        .apply(&p, &nodes, &inv)
+        .await;
+    assert!(report.is_success());
+    assert_eq!(
+        cloud.max_in_flight(),
+        10,
+        "exactly the limit at once, never more"
+    );
+    // Two waves of 50 ms, not twenty.
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn starts_a_node_as_soon_as_its_own_dependencies_are_done() {
+    let cloud = FakeCloud::new();
+    // A slow, unrelated branch must not hold back subnet/a's dependants.
+    let mut nodes = network();
+    nodes.push(node("thing", "slow"));
+    cloud.set_latency("slow", Duration::from_millis(300));
+    let report = up(&cloud, &nodes).await;
+    assert!(report.is_success());
+    let log = cloud.log();
+    let nat = position(&log, "nat/a", Op::Create);
+    let rt = position(&log, "rt/a", Op::Create);
+    // The whole chain ran while `slow` was in flight: `slow` started before and logged first,
+    // but the executor did not wait for it to finish.
+    assert!(position(&log, "slow", Op::Create) < nat && nat < rt);
+    assert!(report.elapsed < Duration::from_millis(600));
+}
+
+#[tokio::test]
+async fn converges_and_a_second_apply_changes_nothing() {
+    let cloud = FakeCloud::new();
+    assert!(up(&cloud, &network()).await.is_success());
+    let p = plan_for(&cloud, &network()).await;
+    assert!(!p.has_changes(), "{}", render_plan(&p, false));
+    let before = cloud.mutations();
+    let report = up(&cloud, &network()).await;
+    assert_eq!(cloud.mutations(), before, "no create, update or delete");
+    assert_eq!(report.unchanged, 5);
+}
+
+#[tokio::test]
+async fn plans_updates_field_by_field_and_replaces_immutable_changes() {
+    let cloud = FakeCloud::new();
+    up(&cloud, &network()).await;
+    let mut nodes = network();
+    nodes[4] = nodes[4]
+        .clone()
+        .prop("subnets", Value::Set(vec![Value::refer("subnet/a", "id")]));
+    let p = plan_for(&cloud, &nodes).await;
+    let step = p.step(&"rt/a".into()).unwrap();
+    let Action::Update(changes) = &step.action else {
+        panic!("{:?}", step.action)
+    };
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].field, "subnets");
+    assert!(changes[0].old.as_ref().unwrap().contains(','));
+    assert!(!changes[0].new.as_ref().unwrap().contains(','));
+
+    // A new subnet CIDR replaces the subnet, and the NAT, whose immutable subnet_id refers to
+    // it, is replaced too; the route table's (mutable) route is an update.
+    let mut nodes = network();
+    nodes[1] = nodes[1].clone().prop("cidr", "10.0.9.0/24");
+    let p = plan_for(&cloud, &nodes).await;
+    assert!(matches!(
+        p.step(&"subnet/a".into()).unwrap().action,
+        Action::Replace(_)
+    ));
+    assert!(matches!(
+        p.step(&"nat/a".into()).unwrap().action,
+        Action::Replace(_)
+    ));
+    let rt = &p.step(&"rt/a".into()).unwrap().action;
+    assert!(
+        matches!(rt, Action::Update(c) if c.iter().any(|c| c.field == "route" && c.new.is_none()))
+    );
+    assert_eq!(p.summary().replace, 2);
+    let report = up(&cloud, &nodes).await;
+    assert!(report.is_success(), "{}", report.render_summary());
+    assert_eq!(report.replaced, 2);
+    assert!(!plan_for(&cloud, &nodes).await.has_changes());
+    assert!(cloud.count_by_id().values().all(|n| *n == 1));
+}
+
+#[tokio::test]
+async fn an_updated_revision_updates_its_dependants() {
+    let cloud = FakeCloud::new();
+    let nodes = |image: &str| {
+        vec![
+            node("taskdef", "task/web").prop("image", image),
+            node("service", "service/web").prop("task", Value::refer("task/web", "arn")),
+        ]
+    };
+    up(&cloud, &nodes("web:1")).await;
+    let p = plan_for(&cloud, &nodes("web:2")).await;
+    assert!(
+        matches!(
+            p.step(&"service/web".into()).unwrap().action,
+            Action::Update(_)
+        ),
+        "{}",
+        render_plan(&p, false)
+    );
+    let report = up(&cloud, &nodes("web:2")).await;
+    assert_eq!(report.updated, 2);
+    assert!(!plan_for(&cloud, &nodes("web:2")).await.has_changes());
+}
+
+#[tokio::test]
+async fn plans_tag_changes() {
+    let cloud = FakeCloud::new();
+    up(&cloud, &network()).await;
+    let tags = Tags::from([("team".to_string(), "infra".to_string())]);
+    let mut nodes = network();
+    nodes[0] = Node::new("vpc", "vpc", STACK, &tags).prop("cidr", "10.0.0.0/16");
+    let p = plan_for(&cloud, &nodes).await;
+    let Action::Update(c) = &p.step(&"vpc".into()).unwrap().action else {
+        panic!()
+    };
+    assert_eq!(
+        c,
+        &vec![FieldChange {
+            field: "tags.team".into(),
+            old: None,
+            new: Some("infra".into())
+        }]
+    );
+    // Tag-only changes of a dependency don't ripple into its dependants.
+    assert_eq!(p.summary().update, 1);
+    up(&cloud, &nodes).await;
+    let p = plan_for(&cloud, &network()).await;
+    let Action::Update(c) = &p.step(&"vpc".into()).unwrap().action else {
+        panic!()
+    };
+    assert_eq!(
+        c,
+        &vec![FieldChange {
+            field: "tags.team".into(),
+            old: Some("infra".into()),
+            new: None
+        }]
+    );
+}
+
+#[tokio::test]
+async fn deletes_what_left_the_manifest_in_kind_order() {
+    let cloud = FakeCloud::new();
+    up(&cloud, &network()).await;
+    let nodes: Vec<Node> = network()
+        .into_iter()
+        .filter(|n| n.id.as_str() != "nat/a")
+        .map(|mut n| {
+            if n.props.contains_key("route") {
+                n.props.insert("route", Value::from(""));
+            }
+            n
+        })
+        .collect();
+    let p = plan_for(&cloud, &nodes).await;
+    assert_eq!(p.step(&"nat/a".into()).unwrap().action, Action::Delete);
+    let report = up(&cloud, &nodes).await;
+    assert!(report.is_success(), "{}", report.render_summary());
+    assert_eq!((report.deleted, report.updated), (1, 1));
+    assert!(!cloud.count_by_id().contains_key("nat/a"));
+    // The route table moved off the NAT gateway before the gateway went.
+    let log = cloud.log();
+    assert!(position(&log, "rt/a", Op::Update) < position(&log, "nat/a", Op::Delete));
+}
+
+#[tokio::test]
+async fn two_resources_with_one_logical_id_are_an_error_naming_both() {
+    let cloud = FakeCloud::new();
+    let a = cloud.insert("vpc", "vpc", STACK);
+    let b = cloud.insert("vpc", "vpc", STACK);
+    let err = discover(&registry(&cloud), STACK, 4)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&a) && err.contains(&b) && err.contains("vpc"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn retries_throttling_and_counts_it() {
+    let cloud = FakeCloud::new();
+    cloud.fail(Op::Create, None, ErrorClass::Throttled, 3);
+    let report = up(&cloud, &network()).await;
+    assert!(report.is_success(), "{}", report.render_summary());
+    assert_eq!(report.retries, 3);
+    assert!(report.render_summary().contains("3 retries"));
+    assert!(!plan_for(&cloud, &network()).await.has_changes());
+}
+
+#[tokio::test]
+async fn a_fatal_error_stops_new_work_and_reports_what_was_not_done() {
+    let cloud = FakeCloud::new();
+    cloud.fail(Op::Create, Some("subnet/a"), ErrorClass::Fatal, 1);
+    let report = up(&cloud, &network()).await;
+    assert!(!report.is_success());
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!(report.failed[0].id.as_str(), "subnet/a");
+    let mut not_started: Vec<&str> = report.not_started.iter().map(|i| i.as_str()).collect();
+    not_started.sort();
+    assert_eq!(not_started, vec!["nat/a", "rt/a"]);
+    let summary = report.render_summary();
+    assert!(
+        summary.contains("subnet/a: create failed")
+            && summary.contains("run the same command again"),
+        "{summary}"
+    );
+    // The rerun picks up where it stopped.
+    assert!(up(&cloud, &network()).await.is_success());
+    assert!(!plan_for(&cloud, &network()).await.has_changes());
+}
+
+#[tokio::test]
+async fn gives_up_on_a_resource_that_never_becomes_ready() {
+    let cloud = FakeCloud::new();
+    cloud.fail(Op::Create, Some("vpc"), ErrorClass::NotReady, 100);
+    let report = up(&cloud, &network()).await;
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!(report.retries, fast().max_attempts - 1);
+    assert!(
+        report.failed[0]
+            .to_string()
+            .starts_with("vpc: create failed"),
+        "{}",
+        report.failed[0]
+    );
+}
+
+#[tokio::test]
+async fn retries_dependency_violations_while_deleting() {
+    let cloud = FakeCloud::new();
+    up(&cloud, &network()).await;
+    // Without kind order the subnet's delete may run first and meet the NAT still using it.
+    cloud.fail(Op::Delete, Some("vpc"), ErrorClass::DependencyViolation, 2);
+    let report = down(&cloud, &network()).await;
+    assert!(report.is_success(), "{}", report.render_summary());
+    assert_eq!(report.retries, 2);
+    assert!(cloud.is_empty());
+}
+
+#[tokio::test]
+async fn resumes_after_a_crash_at_every_position() {
+    let ids: Vec<String> = network().iter().map(|n| n.id.to_string()).collect();
+    for crashed in &ids {
+        let cloud = FakeCloud::new();
+        cloud.crash_after_create(crashed);
+        let first = up(&cloud, &network()).await;
+        assert!(!first.is_success(), "crash at {crashed} must fail the run");
+        let second = up(&cloud, &network()).await;
+        assert!(
+            second.is_success(),
+            "resume after crash at {crashed}: {}",
+            second.render_summary()
+        );
+        assert!(
+            cloud.count_by_id().values().all(|n| *n == 1),
+            "duplicates after crash at {crashed}: {:?}",
+            cloud.count_by_id()
+        );
+        assert_eq!(cloud.len(), ids.len());
+        assert!(
+            !plan_for(&cloud, &network()).await.has_changes(),
+            "plan not empty after crash at {crashed}"
+        );
+        assert!(down(&cloud, &network()).await.is_success());
+        assert!(cloud.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn destroy_removes_orphans_too() {
+    let cloud = FakeCloud::new();
+    up(&cloud, &network()).await;
+    cloud.insert("subnet", "subnet/old", STACK);
+    cloud.insert("subnet", "subnet/other-stack", "other");
+    let report = down(&cloud, &network()).await;
+    assert!(report.is_success(), "{}", report.render_summary());
+    assert_eq!(report.deleted, 6);
+    assert_eq!(
+        cloud.count_by_id().keys().collect::<Vec<_>>(),
+        vec!["subnet/other-stack"],
+        "another stack's resource is never touched"
+    );
+}
+
+#[test]
+fn rejects_cycles_and_unknown_references() {
+    let cloud = FakeCloud::new();
+    let reg = registry(&cloud);
+    let inv = Inventory::default();
+    let cyclic = vec![
+        node("thing", "a").prop("x", Value::refer("b", "id")),
+        node("thing", "b").prop("x", Value::refer("a", "id")),
+    ];
+    let err = plan(&cyclic, &inv, &reg).unwrap_err().to_string();
+    assert!(
+        err.contains("cycle") && err.contains("a -> b -> a"),
+        "{err}"
+    );
+    let dangling = vec![node("thing", "a").prop("x", Value::refer("nope", "id"))];
+    assert!(
+        plan(&dangling, &inv, &reg)
+            .unwrap_err()
+            .to_string()
+            .contains("nope")
+    );
+}
+
+#[tokio::test]
+async fn renders_plans_like_terraform() {
+    let cloud = FakeCloud::new();
+    up(&cloud, &network()).await;
+    cloud.insert("thing", "orphan", STACK);
+    let tags = Tags::from([("team".to_string(), "infra".to_string())]);
+    let mut nodes = network();
+    nodes[0] = Node::new("vpc", "vpc", STACK, &tags).prop("cidr", "10.0.0.0/16");
+    nodes[1] = nodes[1].clone().prop("cidr", "10.0.5.0/24");
+    nodes.push(node("thing", "new"));
+    let text = render_plan(&plan_for(&cloud, &nodes).await, false);
+    insta::assert_snapshot!(text);
+}
