@@ -1,0 +1,194 @@
+//! The built binary as a process: real sockets, real signals, real exit codes.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_hello");
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Minimal HTTP/1.0 GET: (status, body). The server closes after one response.
+fn get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw)?;
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    Ok((status, body.to_owned()))
+}
+
+/// The server process, killed on drop if a test fails before it exits.
+struct Server {
+    child: Child,
+    port: u16,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Server {
+    fn start(slow_route: bool) -> Server {
+        let port = free_port();
+        let mut cmd = Command::new(BIN);
+        cmd.env("PORT", port.to_string()).env_remove("RUST_LOG");
+        if slow_route {
+            cmd.env("HELLO_TEST_SLOW_ROUTE", "1");
+        }
+        let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
+        // Log lines go through a channel so tests can wait for a given event.
+        let (tx, lines) = mpsc::channel();
+        let out = BufReader::new(child.stdout.take().unwrap());
+        thread::spawn(move || {
+            out.lines()
+                .map_while(Result::ok)
+                .try_for_each(|l| tx.send(l))
+        });
+        let mut server = Server { child, port, lines };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !matches!(get(port, "/healthz"), Ok((200, _))) {
+            assert!(
+                server.child.try_wait().unwrap().is_none(),
+                "server exited early"
+            );
+            assert!(Instant::now() < deadline, "server did not become ready");
+            thread::sleep(Duration::from_millis(10));
+        }
+        server
+    }
+
+    /// Waits for a log line containing `needle`, returning it.
+    fn wait_log(&self, needle: &str) -> String {
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(10))
+                .expect(needle);
+            if line.contains(needle) {
+                return line;
+            }
+        }
+    }
+
+    fn signal(&self, sig: &str) {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args([sig, &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
+    fn wait_exit(&mut self, within: Duration) -> ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server did not exit within {within:?}"
+            );
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn healthcheck(port: u16) -> i32 {
+    let out = Command::new(BIN)
+        .arg("--healthcheck")
+        .env("PORT", port.to_string())
+        .output()
+        .unwrap();
+    out.status.code().unwrap()
+}
+
+#[test]
+fn serves_both_routes_and_logs_json() {
+    let mut s = Server::start(false);
+    assert_eq!(get(s.port, "/").unwrap(), (200, "Hello World!".into()));
+    assert_eq!(get(s.port, "/healthz").unwrap(), (200, "ok".into()));
+    assert_eq!(get(s.port, "/missing").unwrap().0, 404);
+    let line = s.wait_log(r#""path":"/missing""#);
+    for field in [
+        r#""method":"GET""#,
+        r#""status":404"#,
+        r#""latency_us":"#,
+        r#""level":"INFO""#,
+    ] {
+        assert!(line.contains(field), "{field} missing from {line}");
+    }
+    s.signal("-INT");
+    assert_eq!(s.wait_exit(Duration::from_secs(5)).code(), Some(0));
+}
+
+#[test]
+fn sigterm_finishes_in_flight_requests_then_exits_0() {
+    let mut s = Server::start(true);
+    let port = s.port;
+    let slow = thread::spawn(move || get(port, "/sleep?ms=1500"));
+    s.wait_log("sleep started"); // the request is now in flight
+    s.signal("-TERM");
+    s.wait_log("shutting down");
+    // New connections are refused while the old request is still running.
+    thread::sleep(Duration::from_millis(100));
+    assert!(
+        TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "still accepting after SIGTERM"
+    );
+    assert!(!slow.is_finished());
+    assert_eq!(slow.join().unwrap().unwrap(), (200, "slept".into()));
+    assert_eq!(s.wait_exit(Duration::from_secs(5)).code(), Some(0));
+}
+
+#[test]
+fn healthcheck_exit_codes() {
+    let s = Server::start(false);
+    assert_eq!(healthcheck(s.port), 0);
+    assert_eq!(healthcheck(free_port()), 1, "nothing listens there");
+}
+
+#[test]
+fn bad_port_exits_2_with_a_clear_message() {
+    for bad in ["abc", "70000", "0", ""] {
+        let out = Command::new(BIN).env("PORT", bad).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "PORT={bad:?}: {err}");
+        assert!(
+            err.contains("invalid PORT") && err.contains("1 and 65535"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn help_and_unknown_arguments() {
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--healthcheck"));
+    let out = Command::new(BIN).arg("--nope").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown argument"));
+}
