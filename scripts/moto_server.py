@@ -7,5 +7,27 @@ import sys
 
 from moto.server import main
 
+
+def patch_private_namespace_zone_vpc():
+    """AWS attaches a private DNS namespace's hosted zone to the namespace's VPC (that is what
+    makes NAME.zone resolve inside it); moto creates the zone with no VPC at all."""
+    from moto.route53.models import route53_backends
+    from moto.servicediscovery.models import ServiceDiscoveryBackend
+
+    original = ServiceDiscoveryBackend.create_private_dns_namespace
+
+    def create_private_dns_namespace(self, name, creator_request_id, description, vpc, tags, properties):
+        operation_id = original(self, name, creator_request_id, description, vpc, tags, properties)
+        route53 = route53_backends[self.account_id]["aws"]
+        for namespace in self.namespaces.values():
+            if namespace.name == name and namespace.vpc == vpc:
+                zone_id = namespace.dns_properties["HostedZoneId"].split("/")[-1]
+                route53.zones[zone_id].add_vpc(vpc, self.region_name)
+        return operation_id
+
+    ServiceDiscoveryBackend.create_private_dns_namespace = create_private_dns_namespace
+
+
 if __name__ == "__main__":
+    patch_private_namespace_zone_vpc()
     sys.exit(main())

@@ -1,1 +1,38 @@
-fn main() {}
+//! `berth`: deploy a containerised web service to AWS ECS from one small manifest.
+//! Results go to stdout, progress and diagnostics to stderr.
+
+mod args;
+mod commands;
+mod progress;
+mod session;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::Cli;
+
+/// Exit codes: 0 success, 1 failure, 2 invalid input (or pending changes with --detailed-exitcode).
+pub const EXIT_FAILURE: u8 = 1;
+pub const EXIT_INVALID: u8 = 2;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("BERTH_LOG"))
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
+    match commands::run(cli).await {
+        Ok(code) => code,
+        Err(err) => {
+            let code = match err.downcast_ref::<session::InvalidInput>() {
+                Some(_) => EXIT_INVALID,
+                None => EXIT_FAILURE,
+            };
+            eprintln!("{}", progress::error_line(&format!("{err:#}")));
+            ExitCode::from(code)
+        }
+    }
+}

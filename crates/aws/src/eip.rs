@@ -1,0 +1,99 @@
+//! Elastic IPs, one per NAT gateway.
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{DomainType, ResourceType};
+use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags};
+
+use crate::Aws;
+use crate::error::{AwsResultExt, ignore_not_found};
+use crate::tags::{ec2_tag_spec, from_ec2, logical_id, stack_filter, update_ec2_tags};
+
+pub const KIND: &str = "eip";
+
+pub fn node(stack: &str, tags: &Tags, name: &str) -> Node {
+    Node::new(KIND, format!("eip/{name}"), stack, tags).prop("domain", "vpc")
+}
+
+pub struct Eip(pub Aws);
+
+#[async_trait]
+impl Kind for Eip {
+    fn name(&self) -> &'static str {
+        KIND
+    }
+    fn after(&self) -> &'static [&'static str] {
+        &[]
+    }
+    fn immutable(&self) -> &'static [&'static str] {
+        &["domain"]
+    }
+
+    async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
+        let out = self
+            .0
+            .ec2
+            .describe_addresses()
+            .filters(stack_filter(stack))
+            .send()
+            .await
+            .aws()?;
+        Ok(out
+            .addresses()
+            .iter()
+            .filter_map(|a| {
+                let tags = from_ec2(a.tags());
+                let id = logical_id(&tags)?.to_string();
+                Some(
+                    Observed::new(KIND, id, a.allocation_id()?)
+                        .prop("domain", a.domain().map(|d| d.as_str()).unwrap_or("vpc"))
+                        .output("public_ip", a.public_ip().unwrap_or_default())
+                        .with_tags(tags),
+                )
+            })
+            .collect())
+    }
+
+    async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+        let out = self
+            .0
+            .ec2
+            .allocate_address()
+            .domain(DomainType::Vpc)
+            .tag_specifications(ec2_tag_spec(ResourceType::ElasticIp, &node.tags))
+            .send()
+            .await
+            .aws()?;
+        Ok(
+            Observed::applied(KIND, node, out.allocation_id().unwrap_or_default())
+                .output("public_ip", out.public_ip().unwrap_or_default()),
+        )
+    }
+
+    async fn update(
+        &self,
+        node: &Resolved,
+        current: &Observed,
+        changes: &[FieldChange],
+        _cx: &OpCtx,
+    ) -> Result<Observed, CloudError> {
+        update_ec2_tags(&self.0.ec2, &current.cloud_id, changes).await?;
+        let mut observed = Observed::applied(KIND, node, &current.cloud_id);
+        observed.outputs = current.outputs.clone();
+        Ok(observed)
+    }
+
+    async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
+        // An address still held by a NAT gateway that is being deleted is "in use": the
+        // engine retries that until the gateway is gone.
+        ignore_not_found(
+            self.0
+                .ec2
+                .release_address()
+                .allocation_id(&current.cloud_id)
+                .send()
+                .await
+                .aws()
+                .map(drop),
+        )
+    }
+}

@@ -1,0 +1,140 @@
+//! The internet gateway and its attachment to the VPC (an attachment has no tags of its own,
+//! so it is a property of the gateway).
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::ResourceType;
+use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags, Value};
+
+use crate::Aws;
+use crate::error::{AwsResultExt, ignore_not_found, is_not_found};
+use crate::tags::{ec2_tag_spec, from_ec2, logical_id, stack_filter, update_ec2_tags};
+
+pub const KIND: &str = "internet_gateway";
+
+pub fn node(stack: &str, tags: &Tags, vpc: Value) -> Node {
+    Node::new(KIND, "igw", stack, tags).prop("vpc_id", vpc)
+}
+
+pub struct InternetGateway(pub Aws);
+
+impl InternetGateway {
+    async fn attach(&self, igw: &str, vpc: &str) -> Result<(), CloudError> {
+        self.0
+            .ec2
+            .attach_internet_gateway()
+            .internet_gateway_id(igw)
+            .vpc_id(vpc)
+            .send()
+            .await
+            .aws()?;
+        Ok(())
+    }
+    /// Detaching what is not attached (any more) is fine.
+    async fn detach(&self, igw: &str, vpc: &str) -> Result<(), CloudError> {
+        match self
+            .0
+            .ec2
+            .detach_internet_gateway()
+            .internet_gateway_id(igw)
+            .vpc_id(vpc)
+            .send()
+            .await
+            .aws()
+        {
+            Err(e) if is_not_found(&e) || e.code.as_deref() == Some("Gateway.NotAttached") => {
+                Ok(())
+            }
+            other => other.map(drop),
+        }
+    }
+}
+
+#[async_trait]
+impl Kind for InternetGateway {
+    fn name(&self) -> &'static str {
+        KIND
+    }
+    fn after(&self) -> &'static [&'static str] {
+        &["vpc"]
+    }
+
+    async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
+        let out = self
+            .0
+            .ec2
+            .describe_internet_gateways()
+            .filters(stack_filter(stack))
+            .send()
+            .await
+            .aws()?;
+        Ok(out
+            .internet_gateways()
+            .iter()
+            .filter_map(|g| {
+                let tags = from_ec2(g.tags());
+                let id = logical_id(&tags)?.to_string();
+                let vpc = g
+                    .attachments()
+                    .iter()
+                    .find_map(|a| a.vpc_id())
+                    .unwrap_or_default();
+                Some(
+                    Observed::new(KIND, id, g.internet_gateway_id()?)
+                        .prop("vpc_id", vpc)
+                        .with_tags(tags),
+                )
+            })
+            .collect())
+    }
+
+    async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+        let out = self
+            .0
+            .ec2
+            .create_internet_gateway()
+            .tag_specifications(ec2_tag_spec(ResourceType::InternetGateway, &node.tags))
+            .send()
+            .await
+            .aws()?;
+        let igw = out
+            .internet_gateway()
+            .and_then(|g| g.internet_gateway_id())
+            .unwrap_or_default()
+            .to_string();
+        self.attach(&igw, node.get("vpc_id")).await?;
+        Ok(Observed::applied(KIND, node, igw))
+    }
+
+    async fn update(
+        &self,
+        node: &Resolved,
+        current: &Observed,
+        changes: &[FieldChange],
+        _cx: &OpCtx,
+    ) -> Result<Observed, CloudError> {
+        if FieldChange::touches(changes, "vpc_id") {
+            if let Some(old) = current.props.get("vpc_id").filter(|v| !v.is_empty()) {
+                self.detach(&current.cloud_id, old).await?;
+            }
+            self.attach(&current.cloud_id, node.get("vpc_id")).await?;
+        }
+        update_ec2_tags(&self.0.ec2, &current.cloud_id, changes).await?;
+        Ok(Observed::applied(KIND, node, &current.cloud_id))
+    }
+
+    async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
+        if let Some(vpc) = current.props.get("vpc_id").filter(|v| !v.is_empty()) {
+            self.detach(&current.cloud_id, vpc).await?;
+        }
+        ignore_not_found(
+            self.0
+                .ec2
+                .delete_internet_gateway()
+                .internet_gateway_id(&current.cloud_id)
+                .send()
+                .await
+                .aws()
+                .map(drop),
+        )
+    }
+}

@@ -1,0 +1,141 @@
+//! Subnets: one public and one private per zone. Only public subnets give instances public
+//! IPs; nothing berth launches goes there but the load balancer and NAT gateways.
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
+use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags, Value};
+
+use crate::Aws;
+use crate::error::{AwsResultExt, ignore_not_found};
+use crate::tags::{ec2_tag_spec, from_ec2, logical_id, stack_filter, update_ec2_tags};
+
+pub const KIND: &str = "subnet";
+
+pub fn node(
+    stack: &str,
+    tags: &Tags,
+    name: &str,
+    vpc: Value,
+    cidr: &str,
+    az: &str,
+    public: bool,
+) -> Node {
+    Node::new(KIND, format!("subnet/{name}"), stack, tags)
+        .prop("vpc_id", vpc)
+        .prop("cidr", cidr)
+        .prop("az", az)
+        .prop("map_public_ip", public)
+}
+
+pub struct Subnet(pub Aws);
+
+impl Subnet {
+    async fn set_public_ip(&self, subnet_id: &str, on: bool) -> Result<(), CloudError> {
+        let value = AttributeBooleanValue::builder().value(on).build();
+        self.0
+            .ec2
+            .modify_subnet_attribute()
+            .subnet_id(subnet_id)
+            .map_public_ip_on_launch(value)
+            .send()
+            .await
+            .aws()?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Kind for Subnet {
+    fn name(&self) -> &'static str {
+        KIND
+    }
+    fn after(&self) -> &'static [&'static str] {
+        &["vpc"]
+    }
+    fn immutable(&self) -> &'static [&'static str] {
+        &["vpc_id", "cidr", "az"]
+    }
+
+    async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
+        let out = self
+            .0
+            .ec2
+            .describe_subnets()
+            .filters(stack_filter(stack))
+            .send()
+            .await
+            .aws()?;
+        Ok(out
+            .subnets()
+            .iter()
+            .filter_map(|s| {
+                let tags = from_ec2(s.tags());
+                let id = logical_id(&tags)?.to_string();
+                let az = s.availability_zone().unwrap_or_default();
+                Some(
+                    Observed::new(KIND, id, s.subnet_id()?)
+                        .prop("vpc_id", s.vpc_id().unwrap_or_default())
+                        .prop("cidr", s.cidr_block().unwrap_or_default())
+                        .prop("az", az)
+                        .prop(
+                            "map_public_ip",
+                            s.map_public_ip_on_launch().unwrap_or(false),
+                        )
+                        .output("az", az)
+                        .with_tags(tags),
+                )
+            })
+            .collect())
+    }
+
+    async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+        let out = self
+            .0
+            .ec2
+            .create_subnet()
+            .vpc_id(node.get("vpc_id"))
+            .cidr_block(node.get("cidr"))
+            .availability_zone(node.get("az"))
+            .tag_specifications(ec2_tag_spec(ResourceType::Subnet, &node.tags))
+            .send()
+            .await
+            .aws()?;
+        let subnet_id = out
+            .subnet()
+            .and_then(|s| s.subnet_id())
+            .unwrap_or_default()
+            .to_string();
+        if node.get("map_public_ip") == "true" {
+            self.set_public_ip(&subnet_id, true).await?;
+        }
+        Ok(Observed::applied(KIND, node, &subnet_id).output("az", node.get("az")))
+    }
+
+    async fn update(
+        &self,
+        node: &Resolved,
+        current: &Observed,
+        changes: &[FieldChange],
+        _cx: &OpCtx,
+    ) -> Result<Observed, CloudError> {
+        if FieldChange::touches(changes, "map_public_ip") {
+            self.set_public_ip(&current.cloud_id, node.get("map_public_ip") == "true")
+                .await?;
+        }
+        update_ec2_tags(&self.0.ec2, &current.cloud_id, changes).await?;
+        Ok(Observed::applied(KIND, node, &current.cloud_id).output("az", node.get("az")))
+    }
+
+    async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
+        ignore_not_found(
+            self.0
+                .ec2
+                .delete_subnet()
+                .subnet_id(&current.cloud_id)
+                .send()
+                .await
+                .aws()
+                .map(drop),
+        )
+    }
+}

@@ -1,0 +1,169 @@
+//! The command line, as clap derive types. `--help` is the first documentation users read, so
+//! every flag says what it does and what the default is.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "berth",
+    version,
+    about = "Deploy a containerised web service to AWS ECS from one small manifest",
+    long_about = "berth stands up, inspects, updates and tears down a complete, secure ECS service \
+(network, cluster, capacity, load balancer, IAM, DNS, logs, scaling) from one berth.toml.\n\n\
+There is no state file: AWS is the state. Every resource berth owns carries the tags \
+berth:stack=<name> and berth:id=<logical id>, so any machine can pick up where another stopped.\n\n\
+Every change is planned first and shown as + create, ~ update, -/+ replace, - delete.",
+    after_help = "Typical session:\n  berth init            write a commented berth.toml\n  berth validate        check it offline\n  berth plan            see what would change\n  berth up              apply (asks first; --yes in CI)\n  berth status          what exists, and any drift\n  berth down            delete everything the stack owns\n\nCredentials and region come from the standard AWS chain (AWS_PROFILE, environment, SSO, \
+instance roles); AWS_ENDPOINT_URL points berth at an emulator."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// The manifest to read
+    #[arg(
+        short = 'f',
+        long = "file",
+        global = true,
+        default_value = "berth.toml",
+        value_name = "PATH"
+    )]
+    pub file: PathBuf,
+    /// AWS region; overrides the manifest's `region` and AWS_REGION
+    #[arg(long, global = true, env = "BERTH_REGION")]
+    pub region: Option<String>,
+    /// AWS profile from ~/.aws/config; overrides AWS_PROFILE
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// How results on stdout are written (progress always goes to stderr)
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Output::Human)]
+    pub output: Output,
+    /// Never colour the output (also: NO_COLOR=1)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Write a commented example berth.toml to start from
+    Init {
+        /// Overwrite an existing file
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check the manifest offline (no AWS call) and show what it derives (subnets, AZs, ...)
+    Validate,
+    /// Show what `up` would change, without changing anything
+    Plan {
+        /// Exit 0 when there is nothing to change, 2 when there are changes, 1 on error
+        #[arg(long)]
+        detailed_exitcode: bool,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Create or update the stack to match the manifest (shows the plan and asks first)
+    Up {
+        /// Apply without asking (required when stdin is not a terminal)
+        #[arg(long, short = 'y')]
+        yes: bool,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Every resource of the stack: logical id, AWS id, state and drift from the manifest
+    Status {
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Delete every resource the stack owns, in dependency order, and prove nothing is left
+    Down {
+        /// Delete without asking (required when stdin is not a terminal)
+        #[arg(long, short = 'y')]
+        yes: bool,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// The resource graph as Graphviz DOT: what will be built, and in what order
+    Graph {
+        /// `dot` prints DOT; `svg` runs Graphviz's `dot -Tsvg` (must be installed)
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GraphFormat {
+    Dot,
+    Svg,
+}
+
+/// Flags shared by every command that talks to AWS.
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// How many resources to work on at once
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+    /// Give up on one resource after this long (e.g. 90s, 15m, 1h)
+    #[arg(long, default_value = "15m", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Print the AWS API calls made, per service and operation
+    #[arg(long)]
+    pub stats: bool,
+}
+
+/// `90s`, `15m`, `1h` or plain seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration; write e.g. 90s, 15m or 1h"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("unknown unit `{unit}` in `{text}`; use s, m or h")),
+    };
+    Ok(Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert!(parse_duration("5d").unwrap_err().contains("unknown unit"));
+        assert!(
+            parse_duration("soon")
+                .unwrap_err()
+                .contains("not a duration")
+        );
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,174 @@
+//! `plan`, `up` and `down`: one code path. `plan` is `up` without the apply step, and `down` is
+//! the plan that deletes everything the stack owns.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use berth_engine::{Executor, Inventory, Plan, plan_destroy, render_plan};
+
+use crate::args::{Global, Output, RunArgs};
+use crate::progress::{self, color_enabled};
+use crate::session::Session;
+
+/// Connect, find what exists and diff it against the manifest: the shared start of plan and up.
+async fn planned(global: &Global, run: &RunArgs) -> Result<(Session, Inventory, Plan)> {
+    let session = Session::open(global).await?;
+    let inventory = session.discover(run.parallelism.into()).await?;
+    let plan = berth_engine::plan(&session.nodes, &inventory, &session.registry)?;
+    Ok((session, inventory, plan))
+}
+
+pub async fn plan(global: &Global, run: &RunArgs, detailed_exitcode: bool) -> Result<ExitCode> {
+    let started = Instant::now();
+    let (session, _, plan) = planned(global, run).await?;
+    show_plan(global, &plan)?;
+    footer(&session, run, started);
+    Ok(if detailed_exitcode && plan.has_changes() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+pub async fn up(global: &Global, run: &RunArgs, yes: bool) -> Result<ExitCode> {
+    let started = Instant::now();
+    let (session, inventory, plan) = planned(global, run).await?;
+    show_plan(global, &plan)?;
+    if !plan.has_changes() {
+        footer(&session, run, started);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !confirm(
+        yes,
+        &format!("Apply these changes to stack `{}`?", session.manifest.name),
+    )? {
+        return Ok(ExitCode::from(crate::EXIT_FAILURE));
+    }
+    let ok = execute(&session, run, &plan, &inventory, global).await?;
+    footer(&session, run, started);
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(crate::EXIT_FAILURE)
+    })
+}
+
+pub async fn down(global: &Global, run: &RunArgs, yes: bool) -> Result<ExitCode> {
+    let started = Instant::now();
+    let session = Session::open(global).await?;
+    let inventory = session.discover(run.parallelism.into()).await?;
+    let plan = plan_destroy(&session.nodes, &inventory);
+    if !plan.has_changes() {
+        println!(
+            "Nothing to delete: no resource carries berth:stack={}.",
+            session.manifest.name
+        );
+        footer(&session, run, started);
+        return Ok(ExitCode::SUCCESS);
+    }
+    show_plan(global, &plan)?;
+    if !confirm(
+        yes,
+        &format!(
+            "Delete every resource of stack `{}`?",
+            session.manifest.name
+        ),
+    )? {
+        return Ok(ExitCode::from(crate::EXIT_FAILURE));
+    }
+    let ok = execute(&session, run, &plan, &inventory, global).await?;
+    // Prove it: a fresh sweep of every kind must find nothing tagged with the stack.
+    let left = session.discover(run.parallelism.into()).await?;
+    if ok && left.is_empty() {
+        eprintln!(
+            "Verified: no resource tagged berth:stack={} remains.",
+            session.manifest.name
+        );
+    } else if !left.is_empty() {
+        let ids: Vec<String> = left
+            .iter()
+            .map(|(id, o)| format!("{id} ({})", o.cloud_id))
+            .collect();
+        eprintln!("Still present: {}. Run `berth down` again.", ids.join(", "));
+    }
+    footer(&session, run, started);
+    Ok(if ok && left.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(crate::EXIT_FAILURE)
+    })
+}
+
+fn show_plan(global: &Global, plan: &Plan) -> Result<()> {
+    match global.output {
+        Output::Json => println!("{}", serde_json::to_string_pretty(plan)?),
+        Output::Human => {
+            let color = color_enabled(std::io::stdout().is_terminal(), global.no_color);
+            print!("{}", render_plan(plan, color));
+        }
+    }
+    Ok(())
+}
+
+/// Ask on a terminal; refuse (changing nothing) without one unless `--yes` was given.
+fn confirm(yes: bool, question: &str) -> Result<bool> {
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "not applying: stdin is not a terminal and --yes was not given. Nothing was changed; rerun with --yes to apply"
+        );
+    }
+    eprint!("{question} Only 'yes' is accepted: ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if answer.trim() == "yes" {
+        Ok(true)
+    } else {
+        eprintln!("Cancelled. Nothing was changed.");
+        Ok(false)
+    }
+}
+
+async fn execute(
+    session: &Session,
+    run: &RunArgs,
+    plan: &Plan,
+    inventory: &Inventory,
+    global: &Global,
+) -> Result<bool> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let view = progress::spawn(rx);
+    let executor = Executor::new(session.registry.clone())
+        .parallelism(run.parallelism.into())
+        .op_timeout(run.timeout)
+        .events(tx);
+    let report = executor.apply(plan, &session.nodes, inventory).await;
+    drop(executor);
+    let _ = view.await;
+    match global.output {
+        Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Output::Human => eprintln!("{}", report.render_summary()),
+    }
+    Ok(report.is_success())
+}
+
+/// Time and API calls, always; per-operation counts with --stats.
+fn footer(session: &Session, run: &RunArgs, started: Instant) {
+    let stats = &session.aws.stats;
+    eprintln!(
+        "{:.2}s, {} AWS API calls ({} mutating)",
+        started.elapsed().as_secs_f64(),
+        stats.total(),
+        stats.mutating()
+    );
+    if run.stats {
+        for (service, operation, count) in stats.snapshot() {
+            eprintln!("  {count:>5}  {service}:{operation}");
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! One module per subcommand.
+
+mod apply;
+mod graph;
+mod init;
+mod status;
+mod validate;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::args::{Cli, Command};
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let global = &cli.global;
+    match cli.command {
+        Command::Init { force } => init::run(global, force),
+        Command::Validate => validate::run(global),
+        Command::Plan {
+            detailed_exitcode,
+            run,
+        } => apply::plan(global, &run, detailed_exitcode).await,
+        Command::Up { yes, run } => apply::up(global, &run, yes).await,
+        Command::Down { yes, run } => apply::down(global, &run, yes).await,
+        Command::Status { run } => status::run(global, &run).await,
+        Command::Graph { format } => graph::run(global, format),
+    }
+}

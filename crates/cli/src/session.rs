@@ -1,0 +1,96 @@
+//! What every AWS-facing command does first: read and validate the manifest, connect, learn the
+//! facts the graph needs (zones, AMI), draw the graph, and find what already exists.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use berth_aws::stack::{self, Inputs};
+use berth_aws::{Aws, ConnectOptions};
+use berth_engine::{Inventory, Node, Registry, discover};
+use berth_spec::Manifest;
+
+use crate::args::Global;
+
+/// The manifest is wrong: exit code 2, and nothing was sent to AWS.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidInput(pub String);
+
+/// Read and validate the manifest. Every problem is reported, with file, line and column.
+pub fn load_manifest(path: &Path) -> Result<Manifest> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let hint = if e.kind() == std::io::ErrorKind::NotFound {
+            "Run `berth init` to write one, or pass -f PATH"
+        } else {
+            "Check the path and its permissions"
+        };
+        InvalidInput(format!("cannot read {}: {e}. {hint}.", path.display()))
+    })?;
+    let name = path.display().to_string();
+    berth_spec::parse(&name, &text).map_err(|err| {
+        let count = err.problems().len();
+        let report = format!("{:?}", miette::Report::new(err));
+        InvalidInput(format!(
+            "{report}\n{name}: {count} problem(s); nothing was sent to AWS."
+        ))
+        .into()
+    })
+}
+
+/// A connected, planned-for stack.
+pub struct Session {
+    pub manifest: Manifest,
+    pub aws: Aws,
+    pub nodes: Vec<Node>,
+    pub registry: Registry,
+}
+
+impl Session {
+    pub async fn open(global: &Global) -> Result<Session> {
+        let manifest = load_manifest(&global.file)?;
+        let options = ConnectOptions {
+            region: global.region.clone().or_else(|| manifest.region.clone()),
+            profile: global.profile.clone(),
+        };
+        let aws = Aws::connect(&options).await?;
+        aws.account().await?;
+        let inputs = stack::inputs(&aws, &manifest).await.with_context(|| {
+            format!(
+                "reading facts about {} for stack {}",
+                aws.region, manifest.name
+            )
+        })?;
+        let nodes = stack::nodes(&manifest, &inputs);
+        let registry = stack::registry(&aws);
+        Ok(Session {
+            manifest,
+            aws,
+            nodes,
+            registry,
+        })
+    }
+
+    /// Everything tagged with this stack, one call per resource kind.
+    pub async fn discover(&self, parallelism: usize) -> Result<Inventory> {
+        Ok(discover(&self.registry, &self.manifest.name, parallelism).await?)
+    }
+}
+
+/// The graph without AWS: zones named from the region (or placeholders), no AMI lookup.
+pub fn offline_nodes(manifest: &Manifest) -> Vec<Node> {
+    let region = manifest.region.clone().unwrap_or_else(|| "region-1".into());
+    let azs = match &manifest.network.azs {
+        berth_spec::Azs::Names(names) => names.clone(),
+        berth_spec::Azs::Count(n) => (0..*n)
+            .map(|i| format!("{region}{}", (b'a' + i) as char))
+            .collect(),
+    };
+    stack::nodes(
+        manifest,
+        &Inputs {
+            region,
+            azs,
+            ami: Some("(ecs-optimised AMI)".into()),
+        },
+    )
+}
