@@ -28,6 +28,23 @@ def patch_private_namespace_zone_vpc():
     ServiceDiscoveryBackend.create_private_dns_namespace = create_private_dns_namespace
 
 
+def patch_nat_gateway_tag_filters():
+    """AWS filters DescribeNatGateways by `tag:KEY` and `tag-key`; moto ignores every filter but
+    id, VPC, subnet and state, and returns other stacks' gateways."""
+    from moto.ec2.models.nat_gateways import NatGatewayBackend
+    from moto.ec2.utils import generic_filter
+
+    original = NatGatewayBackend.describe_nat_gateways
+
+    def describe_nat_gateways(self, filters, nat_gateway_ids):
+        found = original(self, filters, nat_gateway_ids)
+        tag_filters = {k: v for k, v in (filters or {}).items() if k.startswith("tag")}
+        return generic_filter(tag_filters, found) if tag_filters else found
+
+    NatGatewayBackend.describe_nat_gateways = describe_nat_gateways
+
+
 if __name__ == "__main__":
     patch_private_namespace_zone_vpc()
+    patch_nat_gateway_tag_filters()
     sys.exit(main())

@@ -6,7 +6,7 @@ use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolve
 
 use crate::Aws;
 use crate::error::{AwsResultExt, ignore_not_found};
-use crate::tags::{ec2_tag_spec, from_ec2, logical_id, stack_filter, update_ec2_tags};
+use crate::tags::{ec2_tag_spec, from_ec2, owned_id, stack_filter, update_ec2_tags};
 
 pub const KIND: &str = "eip";
 
@@ -42,7 +42,7 @@ impl Kind for Eip {
             .iter()
             .filter_map(|a| {
                 let tags = from_ec2(a.tags());
-                let id = logical_id(&tags)?.to_string();
+                let id = owned_id(&tags, stack)?.to_string();
                 Some(
                     Observed::new(KIND, id, a.allocation_id()?)
                         .prop("domain", a.domain().map(|d| d.as_str()).unwrap_or("vpc"))

@@ -7,7 +7,7 @@ use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolve
 
 use crate::Aws;
 use crate::error::{AwsResultExt, ignore_not_found, is_not_found};
-use crate::tags::{ec2_tag_spec, from_ec2, logical_id, stack_filter, update_ec2_tags};
+use crate::tags::{ec2_tag_spec, from_ec2, owned_id, stack_filter, update_ec2_tags};
 
 pub const KIND: &str = "internet_gateway";
 
@@ -72,7 +72,7 @@ impl Kind for InternetGateway {
             .iter()
             .filter_map(|g| {
                 let tags = from_ec2(g.tags());
-                let id = logical_id(&tags)?.to_string();
+                let id = owned_id(&tags, stack)?.to_string();
                 let vpc = g
                     .attachments()
                     .iter()

@@ -159,10 +159,7 @@ impl Kind for Namespace {
                 .iter()
                 .map(|t| (t.key().to_string(), t.value().to_string()))
                 .collect();
-            if tags.get(TAG_STACK).map(String::as_str) != Some(stack) {
-                continue;
-            }
-            let Some(id) = crate::tags::logical_id(&tags).map(str::to_string) else {
+            let Some(id) = crate::tags::owned_id(&tags, stack).map(str::to_string) else {
                 continue;
             };
             let (zone, vpc) = self.zone_and_vpc(ns_id).await?;

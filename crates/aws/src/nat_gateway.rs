@@ -7,7 +7,7 @@ use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolve
 
 use crate::Aws;
 use crate::error::AwsResultExt;
-use crate::tags::{ec2_tag_spec, filter, from_ec2, logical_id, stack_filter, update_ec2_tags};
+use crate::tags::{ec2_tag_spec, filter, from_ec2, owned_id, stack_filter, update_ec2_tags};
 
 pub const KIND: &str = "nat_gateway";
 
@@ -82,7 +82,7 @@ impl Kind for NatGateway {
             })
             .filter_map(|n| {
                 let tags = from_ec2(n.tags());
-                let id = logical_id(&tags)?.to_string();
+                let id = owned_id(&tags, stack)?.to_string();
                 Some(
                     Observed::new(KIND, id, n.nat_gateway_id()?)
                         .prop("subnet_id", n.subnet_id().unwrap_or_default())

@@ -9,7 +9,7 @@ use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolve
 
 use crate::Aws;
 use crate::error::{AwsResultExt, ignore_not_found};
-use crate::tags::{ec2_tag_spec, filter, from_ec2, logical_id, stack_filter, update_ec2_tags};
+use crate::tags::{ec2_tag_spec, filter, from_ec2, owned_id, stack_filter, update_ec2_tags};
 
 pub const KIND: &str = "route_table";
 const ANYWHERE: &str = "0.0.0.0/0";
@@ -173,7 +173,7 @@ impl Kind for RouteTable {
             .iter()
             .filter_map(|rt| {
                 let tags = from_ec2(rt.tags());
-                let id = logical_id(&tags)?.to_string();
+                let id = owned_id(&tags, stack)?.to_string();
                 let subnets: Vec<String> = associated_subnets(rt).into_iter().collect();
                 Some(
                     Observed::new(KIND, id, rt.route_table_id()?)

@@ -9,7 +9,7 @@ use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolve
 
 use crate::Aws;
 use crate::error::{AwsResultExt, ignore_not_found};
-use crate::tags::{ec2_tag_spec, from_ec2, logical_id, stack_filter, update_ec2_tags};
+use crate::tags::{ec2_tag_spec, from_ec2, owned_id, stack_filter, update_ec2_tags};
 
 pub const KIND: &str = "security_group";
 
@@ -174,7 +174,7 @@ impl Kind for SecurityGroup {
             .iter()
             .filter_map(|g| {
                 let tags = from_ec2(g.tags());
-                let id = logical_id(&tags)?.to_string();
+                let id = owned_id(&tags, stack)?.to_string();
                 let ingress: Vec<String> = canonical(g.ip_permissions()).into_iter().collect();
                 Some(
                     Observed::new(KIND, id, g.group_id()?)

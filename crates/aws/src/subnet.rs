@@ -7,7 +7,7 @@ use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolve
 
 use crate::Aws;
 use crate::error::{AwsResultExt, ignore_not_found};
-use crate::tags::{ec2_tag_spec, from_ec2, logical_id, stack_filter, update_ec2_tags};
+use crate::tags::{ec2_tag_spec, from_ec2, owned_id, stack_filter, update_ec2_tags};
 
 pub const KIND: &str = "subnet";
 
@@ -70,7 +70,7 @@ impl Kind for Subnet {
             .iter()
             .filter_map(|s| {
                 let tags = from_ec2(s.tags());
-                let id = logical_id(&tags)?.to_string();
+                let id = owned_id(&tags, stack)?.to_string();
                 let az = s.availability_zone().unwrap_or_default();
                 Some(
                     Observed::new(KIND, id, s.subnet_id()?)

@@ -37,8 +37,12 @@ pub fn from_ec2(tags: &[Tag]) -> Tags {
         .collect()
 }
 
-/// The `berth:id` a resource carries, if any.
-pub fn logical_id(tags: &Tags) -> Option<&str> {
+/// The `berth:id` of a resource that belongs to `stack`. Checked here as well as in the
+/// API's filter, so a filter an API ignores can never hand berth another stack's resource.
+pub fn owned_id<'a>(tags: &'a Tags, stack: &str) -> Option<&'a str> {
+    if tags.get(TAG_STACK).map(String::as_str) != Some(stack) {
+        return None;
+    }
     tags.get(berth_engine::TAG_ID).map(String::as_str)
 }
 

@@ -7,7 +7,7 @@ use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolve
 
 use crate::Aws;
 use crate::error::{AwsResultExt, ignore_not_found};
-use crate::tags::{ec2_tag_spec, from_ec2, logical_id, stack_filter, update_ec2_tags};
+use crate::tags::{ec2_tag_spec, from_ec2, owned_id, stack_filter, update_ec2_tags};
 
 pub const KIND: &str = "vpc";
 
@@ -91,7 +91,7 @@ impl Kind for Vpc {
         let mut found = Vec::new();
         for vpc in out.vpcs() {
             let tags = from_ec2(vpc.tags());
-            let (Some(id), Some(vpc_id)) = (logical_id(&tags), vpc.vpc_id()) else {
+            let (Some(id), Some(vpc_id)) = (owned_id(&tags, stack), vpc.vpc_id()) else {
                 continue;
             };
             // DNS settings are not part of DescribeVpcs: two more calls per VPC (one per stack).

@@ -8,7 +8,7 @@ use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolve
 
 use crate::Aws;
 use crate::error::AwsResultExt;
-use crate::tags::{ec2_tag_spec, from_ec2, logical_id, stack_filter, update_ec2_tags};
+use crate::tags::{ec2_tag_spec, from_ec2, owned_id, stack_filter, update_ec2_tags};
 
 pub const KIND: &str = "vpc_endpoint";
 
@@ -161,7 +161,7 @@ impl Kind for VpcEndpoint {
             .filter(|e| !matches!(state_of(e).as_str(), "deleted" | "deleting"))
             .filter_map(|e| {
                 let tags = from_ec2(e.tags());
-                let id = logical_id(&tags)?.to_string();
+                let id = owned_id(&tags, stack)?.to_string();
                 observe(e, id, tags)
             })
             .collect())

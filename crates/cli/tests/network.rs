@@ -297,7 +297,7 @@ async fn network_lifecycle_up_converge_change_drift_down() {
         .await
         .unwrap();
     assert!(
-        hz.vp_cs()
+        hz.vpcs()
             .iter()
             .any(|v| v.vpc_id() == Some(vpc_id.as_str())),
         "zone attached to the VPC"
