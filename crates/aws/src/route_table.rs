@@ -116,20 +116,21 @@ impl RouteTable {
     async fn set_subnets(&self, rt_id: &str, wanted: &BTreeSet<String>) -> Result<(), CloudError> {
         let rt = self.describe(rt_id).await?;
         for assoc in rt.associations() {
-            if let (Some(subnet), Some(assoc_id)) =
+            let (Some(subnet), Some(assoc_id)) =
                 (assoc.subnet_id(), assoc.route_table_association_id())
-            {
-                if !wanted.contains(subnet) {
-                    let out = self
-                        .0
-                        .ec2
-                        .disassociate_route_table()
-                        .association_id(assoc_id)
-                        .send()
-                        .await
-                        .aws();
-                    ignore_not_found(out.map(drop))?;
-                }
+            else {
+                continue;
+            };
+            if !wanted.contains(subnet) {
+                let out = self
+                    .0
+                    .ec2
+                    .disassociate_route_table()
+                    .association_id(assoc_id)
+                    .send()
+                    .await
+                    .aws();
+                ignore_not_found(out.map(drop))?;
             }
         }
         let have = associated_subnets(&rt);

@@ -24,9 +24,6 @@ pub struct Inputs {
 pub const AMI_PARAMETER: &str =
     "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id";
 
-/// Bridge-mode tasks get host ports from the Linux ephemeral range on the instance.
-const EPHEMERAL_PORTS: (u16, u16) = (32768, 65535);
-
 fn refer(id: impl Into<String>, output: &'static str) -> Value {
     Value::refer(id, output)
 }
@@ -182,10 +179,6 @@ fn endpoints(m: &Manifest, inputs: &Inputs, letters: &[&str]) -> Vec<Node> {
         }
     }
     out
-}
-
-fn letters(inputs: &Inputs) -> Vec<&str> {
-    inputs.azs.iter().map(|az| zone_letter(az)).collect()
 }
 
 fn is_ec2(m: &Manifest) -> bool {
