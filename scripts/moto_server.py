@@ -44,7 +44,32 @@ def patch_nat_gateway_tag_filters():
     NatGatewayBackend.describe_nat_gateways = describe_nat_gateways
 
 
+def patch_create_service_keeps_settings():
+    """AWS keeps every CreateService setting; moto drops deploymentConfiguration (circuit
+    breaker, percentages), capacityProviderStrategy, healthCheckGracePeriodSeconds,
+    placementStrategy and enableExecuteCommand, which its UpdateService does store. Store them
+    the way UpdateService does, right after the create."""
+    from moto.core.utils import camelcase_to_underscores
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    original = EC2ContainerServiceResponse.create_service
+    kept = ["deploymentConfiguration", "capacityProviderStrategy", "healthCheckGracePeriodSeconds",
+            "placementStrategy", "enableExecuteCommand"]
+
+    def create_service(self):
+        result = original(self)
+        settings = {camelcase_to_underscores(k): self._get_param(k) for k in kept if self._get_param(k) is not None}
+        if settings:
+            settings["cluster"] = self._get_param("cluster", "default")
+            settings["service"] = self._get_param("serviceName")
+            self.ecs_backend.update_service(settings)
+        return result
+
+    EC2ContainerServiceResponse.create_service = create_service
+
+
 if __name__ == "__main__":
+    patch_create_service_keeps_settings()
     patch_private_namespace_zone_vpc()
     patch_nat_gateway_tag_filters()
     sys.exit(main())

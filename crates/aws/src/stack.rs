@@ -3,10 +3,13 @@
 //! here; the engine derives it.
 
 use berth_engine::{Node, Value};
-use berth_spec::{Capacity, Endpoint, Manifest, NatMode};
+use berth_spec::{Capacity, Endpoint, Manifest, NatMode, Service};
 
 use crate::{
-    eip, internet_gateway, namespace, nat_gateway, route_table, security_group, subnet, vpc,
+    autoscaling_group, capacity_provider, cluster_capacity, discovery_service, ecr_repository,
+    ecs_cluster, ecs_service, eip, iam_role, instance_profile, internet_gateway, launch_template,
+    listener, listener_rule, load_balancer, log_group, namespace, nat_gateway, route_table,
+    scaling_policy, scaling_target, security_group, subnet, target_group, task_definition, vpc,
     vpc_endpoint,
 };
 
@@ -30,7 +33,14 @@ fn refer(id: impl Into<String>, output: &'static str) -> Value {
 
 /// Every node the manifest asks for.
 pub fn nodes(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
-    network(m, inputs)
+    let mut out = network(m, inputs);
+    if !m.services.is_empty() {
+        out.extend(platform(m, inputs));
+        for service in m.services.values() {
+            out.extend(service_nodes(m, inputs, service));
+        }
+    }
+    out
 }
 
 /// `eu-west-2a` -> `a`: subnet and NAT ids name their zone by its letter.
@@ -185,6 +195,327 @@ fn is_ec2(m: &Manifest) -> bool {
     m.cluster.capacity == Capacity::Ec2
 }
 
+/// Bridge-mode tasks get host ports from the Linux ephemeral range on the instance.
+const EPHEMERAL_PORTS: (u16, u16) = (32768, 65535);
+
+fn letters(inputs: &Inputs) -> Vec<&str> {
+    inputs.azs.iter().map(|az| zone_letter(az)).collect()
+}
+
+/// What every service shares: security groups, roles, registry, logs, cluster and capacity,
+/// and the load balancer when any service is public.
+fn platform(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
+    let (stack, tags) = (m.name.as_str(), &m.tags);
+    let any_public = m.services.values().any(|s| s.public);
+    let mut out = Vec::new();
+
+    // Security groups: the internet reaches the load balancer only; tasks only from it.
+    if any_public {
+        let http = security_group::Ingress::Cidr {
+            from: 80,
+            to: 80,
+            cidr: "0.0.0.0/0".into(),
+        };
+        out.push(security_group::node(
+            stack,
+            tags,
+            "alb",
+            refer("vpc", "id"),
+            "HTTP from the internet to the load balancer",
+            vec![http],
+        ));
+    }
+    let task_ingress = if !any_public {
+        vec![]
+    } else if is_ec2(m) {
+        let (from, to) = EPHEMERAL_PORTS;
+        vec![security_group::Ingress::Group {
+            from,
+            to,
+            group: refer("sg/alb", "id"),
+        }]
+    } else {
+        let mut ports: Vec<u16> = m
+            .services
+            .values()
+            .filter(|s| s.public)
+            .map(|s| s.port)
+            .collect();
+        ports.sort();
+        ports.dedup();
+        ports
+            .into_iter()
+            .map(|p| security_group::Ingress::Group {
+                from: p,
+                to: p,
+                group: refer("sg/alb", "id"),
+            })
+            .collect()
+    };
+    out.push(security_group::node(
+        stack,
+        tags,
+        "tasks",
+        refer("vpc", "id"),
+        "Traffic from the load balancer to the tasks",
+        task_ingress,
+    ));
+
+    // IAM: separate, minimal roles. The execution role pulls from this stack's repository and
+    // writes to this stack's log group, nothing else.
+    out.push(iam_role::node(
+        stack,
+        tags,
+        "execution",
+        "ecs-tasks.amazonaws.com",
+        vec![],
+        Some(execution_policy()),
+    ));
+    out.push(iam_role::node(
+        stack,
+        tags,
+        "task",
+        "ecs-tasks.amazonaws.com",
+        vec![],
+        None,
+    ));
+    out.push(ecr_repository::node(stack, tags));
+    out.push(log_group::node(stack, tags, 30));
+    out.push(ecs_cluster::node(stack, tags));
+
+    let providers = match m.cluster.capacity {
+        Capacity::Ec2 => {
+            out.extend(ec2_capacity(m, inputs));
+            vec![refer("capacity/ec2", "name")]
+        }
+        Capacity::Fargate => vec![Value::from("FARGATE"), Value::from("FARGATE_SPOT")],
+        Capacity::FargateSpot => vec![Value::from("FARGATE_SPOT"), Value::from("FARGATE")],
+    };
+    out.push(cluster_capacity::node(
+        stack,
+        tags,
+        refer("cluster", "name"),
+        providers,
+    ));
+
+    if any_public {
+        let public_subnets = letters(inputs)
+            .iter()
+            .map(|l| refer(format!("subnet/public-{l}"), "id"))
+            .collect();
+        out.push(load_balancer::node(
+            stack,
+            tags,
+            public_subnets,
+            refer("sg/alb", "id"),
+        ));
+        out.push(listener::node(stack, tags, refer("alb", "arn")));
+    }
+    out
+}
+
+/// The execution role's only permissions: pull from the stack's repository, write its logs.
+/// `ecr:GetAuthorizationToken` is account-wide by AWS's design and cannot be scoped.
+fn execution_policy() -> Value {
+    // Canonical JSON (keys sorted, no spaces), as IAM's copy is compared after normalising.
+    Value::Concat(vec![
+        Value::from(
+            r#"{"Statement":[{"Action":"ecr:GetAuthorizationToken","Effect":"Allow","Resource":"*","Sid":"EcrLogin"},{"Action":["ecr:BatchCheckLayerAvailability","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Effect":"Allow","Resource":""#,
+        ),
+        refer("ecr", "arn"),
+        Value::from(
+            r#"","Sid":"PullStackImages"},{"Action":["logs:CreateLogStream","logs:PutLogEvents"],"Effect":"Allow","Resource":""#,
+        ),
+        refer("logs", "arn"),
+        Value::from(r#":*","Sid":"WriteStackLogs"}],"Version":"2012-10-17"}"#),
+    ])
+}
+
+fn ec2_capacity(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
+    let (stack, tags, c) = (m.name.as_str(), &m.tags, &m.cluster);
+    let private_subnets = letters(inputs)
+        .iter()
+        .map(|l| refer(format!("subnet/private-{l}"), "id"))
+        .collect();
+    vec![
+        iam_role::node(
+            stack,
+            tags,
+            "instance",
+            "ec2.amazonaws.com",
+            vec![
+                "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role".into(),
+                "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore".into(),
+            ],
+            None,
+        ),
+        instance_profile::node(stack, tags, refer("role/instance", "name")),
+        launch_template::node(
+            stack,
+            tags,
+            refer("cluster", "name"),
+            inputs.ami.as_deref().unwrap_or_default(),
+            &c.instance_type,
+            refer("profile/instance", "arn"),
+            refer("sg/tasks", "id"),
+            c.ssh_key.as_deref(),
+        ),
+        autoscaling_group::node(
+            stack,
+            tags,
+            refer("launch-template", "id"),
+            private_subnets,
+            c.min,
+            c.max,
+            c.desired,
+        ),
+        capacity_provider::node(stack, tags, refer("asg", "arn")),
+    ]
+}
+
+/// A bare image name (no registry) lives in the stack's own repository, under its tag.
+fn image_ref(image: &str) -> Value {
+    let first = image.split('/').next().unwrap_or_default();
+    let has_registry =
+        image.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
+    if has_registry || image.contains('/') {
+        return Value::from(image);
+    }
+    let tag = image
+        .split_once('@')
+        .map(|(_, d)| format!("@{d}"))
+        .or_else(|| image.split_once(':').map(|(_, t)| format!(":{t}")));
+    Value::Concat(vec![
+        refer("ecr", "url"),
+        Value::from(tag.unwrap_or_else(|| ":latest".into())),
+    ])
+}
+
+fn service_nodes(m: &Manifest, inputs: &Inputs, s: &Service) -> Vec<Node> {
+    let (stack, tags) = (m.name.as_str(), &m.tags);
+    let name = s.name.as_str();
+    let ec2 = is_ec2(m);
+    let mut out = Vec::new();
+    let public_index = m
+        .services
+        .values()
+        .filter(|x| x.public)
+        .position(|x| x.name == s.name);
+
+    if s.public {
+        let target_type = if ec2 { "instance" } else { "ip" };
+        out.push(target_group::node(
+            stack,
+            tags,
+            name,
+            refer("vpc", "id"),
+            s.port,
+            target_type,
+            &s.health_check,
+        ));
+        // Longer paths first, so `/api` wins over `/`.
+        let priority = 1000 - (s.path.len() as u32).min(900) + public_index.unwrap_or(0) as u32;
+        out.push(listener_rule::node(
+            stack,
+            tags,
+            name,
+            refer("listener/http", "arn"),
+            refer(format!("tg/{name}"), "arn"),
+            &s.path,
+            priority,
+        ));
+    }
+    if m.network.private_zone.is_some() {
+        out.push(discovery_service::node(
+            stack,
+            tags,
+            name,
+            refer("zone", "id"),
+            if ec2 { "SRV" } else { "A" },
+        ));
+    }
+    out.push(task_definition::node(
+        stack,
+        tags,
+        name,
+        task_definition::TaskSpec {
+            image: s.image.as_deref().map(image_ref),
+            port: s.port,
+            cpu: s.cpu,
+            memory: s.memory,
+            env: s.env.clone(),
+            health_path: s.health_check.clone(),
+            launch: if ec2 { "ec2" } else { "fargate" },
+            execution_role: refer("role/execution", "arn"),
+            task_role: refer("role/task", "arn"),
+            log_group: refer("logs", "name"),
+            region: inputs.region.clone(),
+        },
+    ));
+    let private_subnets = if ec2 {
+        vec![]
+    } else {
+        letters(inputs)
+            .iter()
+            .map(|l| refer(format!("subnet/private-{l}"), "id"))
+            .collect()
+    };
+    out.push(ecs_service::node(
+        stack,
+        tags,
+        name,
+        ecs_service::ServiceSpec {
+            cluster: refer("cluster", "name"),
+            task_definition: refer(format!("task/{name}"), "arn"),
+            count: s.count,
+            launch: match m.cluster.capacity {
+                Capacity::Ec2 => "ec2",
+                Capacity::Fargate => "fargate",
+                Capacity::FargateSpot => "fargate-spot",
+            },
+            capacity_provider: ec2.then(|| refer("capacity/ec2", "name")),
+            target_group: s.public.then(|| refer(format!("tg/{name}"), "arn")),
+            container_port: s.port,
+            subnets: private_subnets,
+            security_group: refer("sg/tasks", "id"),
+            registry: m
+                .network
+                .private_zone
+                .is_some()
+                .then(|| refer(format!("discovery/{name}"), "arn")),
+            autoscaled: s.autoscaling.is_some(),
+        },
+    ));
+    if let Some(a) = &s.autoscaling {
+        out.push(scaling_target::node(
+            stack,
+            name,
+            refer("cluster", "name"),
+            refer(format!("service/{name}"), "name"),
+            a.min,
+            a.max,
+        ));
+        if let Some(cpu) = a.cpu {
+            out.push(scaling_policy::node(stack, name, "cpu", cpu as u32, None));
+        }
+        if let Some(requests) = a.requests_per_target {
+            let label = Value::Concat(vec![
+                refer("alb", "arn_suffix"),
+                Value::from("/"),
+                refer(format!("tg/{name}"), "arn_suffix"),
+            ]);
+            out.push(scaling_policy::node(
+                stack,
+                name,
+                "requests",
+                requests,
+                Some(label),
+            ));
+        }
+    }
+    out
+}
+
 /// A fact the graph needs is not what the manifest says: the zones or the AMI.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
@@ -274,6 +605,24 @@ pub fn registry(aws: &crate::Aws) -> berth_engine::Registry {
         Arc::new(namespace::Namespace(a())),
         Arc::new(security_group::SecurityGroup(a())),
         Arc::new(vpc_endpoint::VpcEndpoint(a())),
+        Arc::new(iam_role::IamRole(a())),
+        Arc::new(instance_profile::InstanceProfile(a())),
+        Arc::new(ecr_repository::EcrRepository(a())),
+        Arc::new(log_group::LogGroup(a())),
+        Arc::new(ecs_cluster::EcsCluster(a())),
+        Arc::new(cluster_capacity::ClusterCapacity(a())),
+        Arc::new(launch_template::LaunchTemplate(a())),
+        Arc::new(autoscaling_group::AutoscalingGroup(a())),
+        Arc::new(capacity_provider::CapacityProvider(a())),
+        Arc::new(load_balancer::LoadBalancer(a())),
+        Arc::new(target_group::TargetGroup(a())),
+        Arc::new(listener::Listener(a())),
+        Arc::new(listener_rule::ListenerRule(a())),
+        Arc::new(task_definition::TaskDefinition(a())),
+        Arc::new(ecs_service::EcsService(a())),
+        Arc::new(discovery_service::DiscoveryService(a())),
+        Arc::new(scaling_target::ScalingTarget(a())),
+        Arc::new(scaling_policy::ScalingPolicy(a())),
     ];
     let mut registry = berth_engine::Registry::new();
     for kind in kinds {

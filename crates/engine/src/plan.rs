@@ -347,6 +347,10 @@ pub fn plan(nodes: &[Node], inventory: &Inventory, registry: &Registry) -> Resul
     Ok(Plan { steps })
 }
 
+/// Properties named `initial_*` are used when a resource is created and never compared after:
+/// a service's task count, once autoscaling owns it.
+pub const INITIAL: &str = "initial_";
+
 /// Every property and tag of `node` that differs from `current`.
 fn diff(
     node: &Node,
@@ -355,6 +359,9 @@ fn diff(
 ) -> Vec<FieldChange> {
     let mut changes = Vec::new();
     for (key, value) in &node.props {
+        if key.starts_with(INITIAL) {
+            continue;
+        }
         let new = value.resolve(outputs);
         let old = current.props.get(*key).cloned();
         if new.is_none() || new != old {

@@ -1,0 +1,162 @@
+//! The ECS capacity provider over the Auto Scaling group: managed scaling (target 100%) and
+//! managed termination protection, so ECS adds instances for pending tasks and never removes
+//! one that still runs tasks.
+
+use async_trait::async_trait;
+use aws_sdk_ecs::types::{
+    AutoScalingGroupProvider, CapacityProviderField, CapacityProviderStatus, ManagedScaling,
+    ManagedScalingStatus, ManagedTerminationProtection,
+};
+use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags, Value};
+
+use crate::Aws;
+use crate::ecs_cluster::{ecs_tags, from_ecs, update_ecs_tags};
+use crate::error::AwsResultExt;
+use crate::tags::owned_id;
+
+pub const KIND: &str = "capacity_provider";
+
+pub fn name(stack: &str) -> String {
+    format!("{stack}-ec2")
+}
+
+pub fn node(stack: &str, tags: &Tags, asg_arn: Value) -> Node {
+    Node::new(KIND, "capacity/ec2", stack, tags)
+        .prop("name", name(stack))
+        .prop("asg_arn", asg_arn)
+        .prop("managed_scaling", "enabled:100")
+        .prop("termination_protection", "enabled")
+}
+
+pub struct CapacityProvider(pub Aws);
+
+#[async_trait]
+impl Kind for CapacityProvider {
+    fn name(&self) -> &'static str {
+        KIND
+    }
+    fn after(&self) -> &'static [&'static str] {
+        &["autoscaling_group"]
+    }
+    fn immutable(&self) -> &'static [&'static str] {
+        &["name", "asg_arn", "termination_protection"]
+    }
+
+    /// By its name (the API fails without names on some implementations), with tags.
+    async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
+        let out = self
+            .0
+            .ecs
+            .describe_capacity_providers()
+            .capacity_providers(name(stack))
+            .include(CapacityProviderField::Tags)
+            .send()
+            .await
+            .aws()?;
+        Ok(out
+            .capacity_providers()
+            .iter()
+            .filter(|c| c.status() == Some(&CapacityProviderStatus::Active))
+            .filter_map(|c| {
+                let tags = from_ecs(c.tags());
+                let id = owned_id(&tags, stack)?.to_string();
+                let asg = c.auto_scaling_group_provider()?;
+                let scaling = asg.managed_scaling();
+                let scaling = match scaling.and_then(|s| s.status()) {
+                    Some(ManagedScalingStatus::Enabled) => format!(
+                        "enabled:{}",
+                        scaling.and_then(|s| s.target_capacity()).unwrap_or(100)
+                    ),
+                    _ => "disabled".into(),
+                };
+                let protection = asg
+                    .managed_termination_protection()
+                    .map(|p| p.as_str().to_ascii_lowercase())
+                    .unwrap_or_default();
+                let cp_name = c.name()?;
+                Some(
+                    Observed::new(KIND, id, cp_name)
+                        .prop("name", cp_name)
+                        .prop("asg_arn", asg.auto_scaling_group_arn())
+                        .prop("managed_scaling", scaling)
+                        .prop("termination_protection", protection)
+                        .output("name", cp_name)
+                        .output("arn", c.capacity_provider_arn().unwrap_or_default())
+                        .with_tags(tags),
+                )
+            })
+            .collect())
+    }
+
+    async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+        let scaling = ManagedScaling::builder()
+            .status(ManagedScalingStatus::Enabled)
+            .target_capacity(100)
+            .build();
+        let provider = AutoScalingGroupProvider::builder()
+            .auto_scaling_group_arn(node.get("asg_arn"))
+            .managed_scaling(scaling)
+            .managed_termination_protection(ManagedTerminationProtection::Enabled)
+            .build()
+            .map_err(|e| CloudError::fatal(e.to_string()))?;
+        let out = self
+            .0
+            .ecs
+            .create_capacity_provider()
+            .name(node.get("name"))
+            .auto_scaling_group_provider(provider)
+            .set_tags(Some(ecs_tags(&node.tags)))
+            .send()
+            .await
+            .aws()?;
+        let arn = out
+            .capacity_provider()
+            .and_then(|c| c.capacity_provider_arn())
+            .unwrap_or_default();
+        Ok(Observed::applied(KIND, node, node.get("name"))
+            .output("name", node.get("name"))
+            .output("arn", arn))
+    }
+
+    async fn update(
+        &self,
+        node: &Resolved,
+        current: &Observed,
+        changes: &[FieldChange],
+        _cx: &OpCtx,
+    ) -> Result<Observed, CloudError> {
+        let arn = current.outputs.get("arn").cloned().unwrap_or_default();
+        update_ecs_tags(&self.0, &arn, changes).await?;
+        let mut o = Observed::applied(KIND, node, &current.cloud_id);
+        o.outputs = current.outputs.clone();
+        Ok(o)
+    }
+
+    async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
+        match self
+            .0
+            .ecs
+            .delete_capacity_provider()
+            .capacity_provider(&current.cloud_id)
+            .send()
+            .await
+            .aws()
+        {
+            Err(e) if e.message.contains("not found") || e.message.contains("does not exist") => {
+                Ok(())
+            }
+            // Still attached to the cluster or in use by a service: retried.
+            Err(e)
+                if e.code.as_deref() == Some("ResourceInUseException")
+                    || e.message.contains("in use") =>
+            {
+                Err(CloudError::new(
+                    berth_engine::ErrorClass::DependencyViolation,
+                    e.code.clone(),
+                    e.message,
+                ))
+            }
+            other => other.map(drop),
+        }
+    }
+}

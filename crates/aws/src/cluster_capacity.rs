@@ -1,0 +1,127 @@
+//! Which capacity providers the cluster uses, and its default strategy. This association is
+//! not a taggable AWS resource: it is read from the stack's cluster, and kept as a node of its
+//! own so deletes go in a safe order (association, capacity provider, ASG, cluster).
+
+use async_trait::async_trait;
+use aws_sdk_ecs::types::{CapacityProviderStrategyItem, ClusterField};
+use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags, Value};
+
+use crate::Aws;
+use crate::error::{AwsResultExt, ignore_not_found};
+use crate::tags::owned_id;
+
+pub const KIND: &str = "cluster_capacity";
+const ID: &str = "cluster/capacity";
+
+/// `providers[0]` is the default; all are attached.
+pub fn node(stack: &str, _tags: &Tags, cluster: Value, providers: Vec<Value>) -> Node {
+    let default = providers
+        .first()
+        .cloned()
+        .unwrap_or_else(|| Value::from(""));
+    let mut node = Node::new(KIND, ID, stack, &Tags::new())
+        .prop("cluster", cluster)
+        .prop("providers", Value::Set(providers))
+        .prop("default", default);
+    // No tags: AWS has nowhere to keep them.
+    node.tags.clear();
+    node
+}
+
+pub struct ClusterCapacity(pub Aws);
+
+impl ClusterCapacity {
+    async fn put(
+        &self,
+        cluster: &str,
+        providers: Vec<String>,
+        default: Option<&str>,
+    ) -> Result<(), CloudError> {
+        let strategy = default
+            .map(|p| {
+                CapacityProviderStrategyItem::builder()
+                    .capacity_provider(p)
+                    .weight(1)
+                    .build()
+            })
+            .transpose()
+            .map_err(|e| CloudError::fatal(e.to_string()))?;
+        self.0
+            .ecs
+            .put_cluster_capacity_providers()
+            .cluster(cluster)
+            .set_capacity_providers(Some(providers))
+            .set_default_capacity_provider_strategy(Some(strategy.into_iter().collect()))
+            .send()
+            .await
+            .aws()?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Kind for ClusterCapacity {
+    fn name(&self) -> &'static str {
+        KIND
+    }
+    fn after(&self) -> &'static [&'static str] {
+        &["ecs_cluster", "capacity_provider"]
+    }
+
+    async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
+        let out = self
+            .0
+            .ecs
+            .describe_clusters()
+            .clusters(stack)
+            .include(ClusterField::Tags)
+            .send()
+            .await
+            .aws()?;
+        Ok(out
+            .clusters()
+            .iter()
+            .filter(|c| c.status() == Some("ACTIVE") && !c.capacity_providers().is_empty())
+            .filter(|c| owned_id(&crate::ecs_cluster::from_ecs(c.tags()), stack).is_some())
+            .map(|c| {
+                let mut providers = c.capacity_providers().to_vec();
+                providers.sort();
+                let default = c
+                    .default_capacity_provider_strategy()
+                    .first()
+                    .map(|s| s.capacity_provider().to_string())
+                    .unwrap_or_default();
+                let name = c.cluster_name().unwrap_or_default();
+                Observed::new(KIND, ID, name)
+                    .prop("cluster", name)
+                    .prop("providers", providers.join(","))
+                    .prop("default", default)
+            })
+            .collect())
+    }
+
+    async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+        let providers = node
+            .list("providers")
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        self.put(node.get("cluster"), providers, node.opt("default"))
+            .await?;
+        Ok(Observed::applied(KIND, node, node.get("cluster")))
+    }
+
+    async fn update(
+        &self,
+        node: &Resolved,
+        _current: &Observed,
+        _changes: &[FieldChange],
+        cx: &OpCtx,
+    ) -> Result<Observed, CloudError> {
+        self.create(node, cx).await
+    }
+
+    async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
+        ignore_not_found(self.put(&current.cloud_id, vec![], None).await)
+    }
+}

@@ -1,0 +1,376 @@
+//! IAM roles: separate and minimal (instance, task execution, task). Each trusts exactly one
+//! service principal. IAM can't filter by tag (the kops trap of roles invisible to tag
+//! filters), so berth's roles live under the path `/berth/<stack>/` and are listed by it.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use aws_sdk_iam::types::Tag;
+use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags, Value};
+
+use crate::Aws;
+use crate::ecr_repository::canonical_json;
+use crate::error::{AwsResultExt, ignore_not_found, is_not_found};
+use crate::tags::owned_id;
+
+pub const KIND: &str = "iam_role";
+/// The single inline policy berth manages on a role.
+const INLINE: &str = "berth";
+
+pub fn path(stack: &str) -> String {
+    format!("/berth/{stack}/")
+}
+
+pub fn node(
+    stack: &str,
+    tags: &Tags,
+    name: &str,
+    service_principal: &str,
+    managed_policies: Vec<String>,
+    inline_policy: Option<Value>,
+) -> Node {
+    let trust = format!(
+        r#"{{"Statement":[{{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{{"Service":"{service_principal}"}}}}],"Version":"2012-10-17"}}"#
+    );
+    Node::new(KIND, format!("role/{name}"), stack, tags)
+        .prop("name", format!("{stack}-{name}"))
+        .prop("trust", trust)
+        .prop(
+            "managed_policies",
+            Value::Set(managed_policies.into_iter().map(Value::from).collect()),
+        )
+        .prop(
+            "inline_policy",
+            inline_policy.unwrap_or_else(|| Value::from("")),
+        )
+}
+
+pub struct IamRole(pub Aws);
+
+fn iam_tags(tags: &Tags) -> Result<Vec<Tag>, CloudError> {
+    tags.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| CloudError::fatal(e.to_string()))
+        })
+        .collect()
+}
+
+/// IAM returns policy documents URL-encoded (RFC 3986).
+fn decode(doc: &str) -> String {
+    let bytes = doc.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn normalise(doc: &str) -> String {
+    if doc.is_empty() {
+        String::new()
+    } else {
+        canonical_json(&decode(doc))
+    }
+}
+
+fn set_of(value: &str) -> BTreeSet<String> {
+    value
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+impl IamRole {
+    async fn attached(&self, role: &str) -> Result<Vec<String>, CloudError> {
+        let out = self
+            .0
+            .iam
+            .list_attached_role_policies()
+            .role_name(role)
+            .send()
+            .await
+            .aws()?;
+        let mut arns: Vec<String> = out
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_string))
+            .collect();
+        arns.sort();
+        Ok(arns)
+    }
+    async fn inline(&self, role: &str) -> Result<String, CloudError> {
+        match self
+            .0
+            .iam
+            .get_role_policy()
+            .role_name(role)
+            .policy_name(INLINE)
+            .send()
+            .await
+            .aws()
+        {
+            Ok(out) => Ok(normalise(out.policy_document())),
+            Err(e) if is_not_found(&e) => Ok(String::new()),
+            Err(e) => Err(e),
+        }
+    }
+    async fn set_policies(
+        &self,
+        role: &str,
+        node: &Resolved,
+        current: Option<&Observed>,
+    ) -> Result<(), CloudError> {
+        let iam = &self.0.iam;
+        let want = set_of(node.get("managed_policies"));
+        let have = current
+            .map(|c| {
+                set_of(
+                    c.props
+                        .get("managed_policies")
+                        .map(String::as_str)
+                        .unwrap_or_default(),
+                )
+            })
+            .unwrap_or_default();
+        for arn in want.difference(&have) {
+            iam.attach_role_policy()
+                .role_name(role)
+                .policy_arn(arn)
+                .send()
+                .await
+                .aws()?;
+        }
+        for arn in have.difference(&want) {
+            ignore_not_found(
+                iam.detach_role_policy()
+                    .role_name(role)
+                    .policy_arn(arn)
+                    .send()
+                    .await
+                    .aws()
+                    .map(drop),
+            )?;
+        }
+        match node.opt("inline_policy") {
+            Some(doc) => {
+                iam.put_role_policy()
+                    .role_name(role)
+                    .policy_name(INLINE)
+                    .policy_document(doc)
+                    .send()
+                    .await
+                    .aws()?;
+            }
+            None if current.is_some() => {
+                ignore_not_found(
+                    iam.delete_role_policy()
+                        .role_name(role)
+                        .policy_name(INLINE)
+                        .send()
+                        .await
+                        .aws()
+                        .map(drop),
+                )?;
+            }
+            None => {}
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Kind for IamRole {
+    fn name(&self) -> &'static str {
+        KIND
+    }
+    fn after(&self) -> &'static [&'static str] {
+        &["ecr_repository", "log_group"]
+    }
+    fn immutable(&self) -> &'static [&'static str] {
+        &["name"]
+    }
+
+    /// One listing by path; then per role its tags, attached policies and inline policy.
+    async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
+        let iam = &self.0.iam;
+        let out = iam
+            .list_roles()
+            .path_prefix(path(stack))
+            .send()
+            .await
+            .aws()?;
+        let mut found = Vec::new();
+        for role in out.roles() {
+            let name = role.role_name();
+            let tags: Tags = iam
+                .list_role_tags()
+                .role_name(name)
+                .send()
+                .await
+                .aws()?
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect();
+            let Some(id) = owned_id(&tags, stack).map(str::to_string) else {
+                continue;
+            };
+            let trust = normalise(role.assume_role_policy_document().unwrap_or_default());
+            found.push(
+                Observed::new(KIND, id, name)
+                    .prop("name", name)
+                    .prop("trust", trust)
+                    .prop("managed_policies", self.attached(name).await?.join(","))
+                    .prop("inline_policy", self.inline(name).await?)
+                    .output("arn", role.arn())
+                    .output("name", name)
+                    .with_tags(tags),
+            );
+        }
+        Ok(found)
+    }
+
+    async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+        let name = node.get("name");
+        let stack_path = node
+            .tags
+            .get(berth_engine::TAG_STACK)
+            .map(|s| path(s))
+            .unwrap_or_else(|| "/berth/".into());
+        let out = self
+            .0
+            .iam
+            .create_role()
+            .role_name(name)
+            .path(stack_path)
+            .assume_role_policy_document(node.get("trust"))
+            .description("Managed by berth")
+            .set_tags(Some(iam_tags(&node.tags)?))
+            .send()
+            .await
+            .aws()?;
+        self.set_policies(name, node, None).await?;
+        let arn = out.role().map(|r| r.arn()).unwrap_or_default();
+        Ok(Observed::applied(KIND, node, name)
+            .output("arn", arn)
+            .output("name", name))
+    }
+
+    async fn update(
+        &self,
+        node: &Resolved,
+        current: &Observed,
+        changes: &[FieldChange],
+        _cx: &OpCtx,
+    ) -> Result<Observed, CloudError> {
+        let iam = &self.0.iam;
+        let name = &current.cloud_id;
+        if FieldChange::touches(changes, "trust") {
+            iam.update_assume_role_policy()
+                .role_name(name)
+                .policy_document(node.get("trust"))
+                .send()
+                .await
+                .aws()?;
+        }
+        if FieldChange::touches(changes, "managed_policies")
+            || FieldChange::touches(changes, "inline_policy")
+        {
+            self.set_policies(name, node, Some(current)).await?;
+        }
+        let (set, unset) = FieldChange::tag_changes(changes);
+        if !set.is_empty() {
+            iam.tag_role()
+                .role_name(name)
+                .set_tags(Some(iam_tags(&set)?))
+                .send()
+                .await
+                .aws()?;
+        }
+        if !unset.is_empty() {
+            iam.untag_role()
+                .role_name(name)
+                .set_tag_keys(Some(unset))
+                .send()
+                .await
+                .aws()?;
+        }
+        let mut o = Observed::applied(KIND, node, name);
+        o.outputs = current.outputs.clone();
+        Ok(o)
+    }
+
+    /// Roles go in order: out of instance profiles, policies detached, inline policy deleted.
+    async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
+        let iam = &self.0.iam;
+        let name = &current.cloud_id;
+        let profiles = match iam
+            .list_instance_profiles_for_role()
+            .role_name(name)
+            .send()
+            .await
+            .aws()
+        {
+            Ok(out) => out.instance_profiles().to_vec(),
+            Err(e) if is_not_found(&e) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        for p in profiles {
+            let out = iam
+                .remove_role_from_instance_profile()
+                .instance_profile_name(p.instance_profile_name())
+                .role_name(name)
+                .send()
+                .await
+                .aws();
+            ignore_not_found(out.map(drop))?;
+        }
+        for arn in self.attached(name).await? {
+            ignore_not_found(
+                iam.detach_role_policy()
+                    .role_name(name)
+                    .policy_arn(arn)
+                    .send()
+                    .await
+                    .aws()
+                    .map(drop),
+            )?;
+        }
+        ignore_not_found(
+            iam.delete_role_policy()
+                .role_name(name)
+                .policy_name(INLINE)
+                .send()
+                .await
+                .aws()
+                .map(drop),
+        )?;
+        ignore_not_found(
+            iam.delete_role()
+                .role_name(name)
+                .send()
+                .await
+                .aws()
+                .map(drop),
+        )
+    }
+}

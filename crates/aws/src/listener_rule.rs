@@ -1,0 +1,207 @@
+//! One listener rule per public service: its path prefix forwards to its target group.
+
+use async_trait::async_trait;
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, PathPatternConditionConfig, Rule, RuleCondition,
+};
+use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags, Value};
+
+use crate::Aws;
+use crate::elb::{elb_tags, tags_of, update_tags};
+use crate::error::{AwsResultExt, ignore_not_found};
+use crate::listener::stack_listeners;
+use crate::tags::owned_id;
+
+pub const KIND: &str = "listener_rule";
+
+/// `/` matches everything; `/api` matches `/api` and below.
+pub fn patterns(path: &str) -> Vec<String> {
+    let base = path.trim_end_matches('/');
+    if base.is_empty() {
+        vec!["/*".into()]
+    } else {
+        vec![base.to_string(), format!("{base}/*")]
+    }
+}
+
+pub fn node(
+    stack: &str,
+    tags: &Tags,
+    service: &str,
+    listener: Value,
+    target_group: Value,
+    path: &str,
+    priority: u32,
+) -> Node {
+    Node::new(KIND, format!("rule/{service}"), stack, tags)
+        .prop("listener", listener)
+        .prop("target_group", target_group)
+        .prop("paths", patterns(path).join(","))
+        .prop("priority", priority)
+}
+
+pub struct ListenerRule(pub Aws);
+
+fn forward(tg: &str) -> Action {
+    Action::builder()
+        .r#type(ActionTypeEnum::Forward)
+        .target_group_arn(tg)
+        .build()
+}
+
+fn condition(paths: &str) -> RuleCondition {
+    let values = paths.split(',').map(str::to_string).collect();
+    RuleCondition::builder()
+        .field("path-pattern")
+        .path_pattern_config(
+            PathPatternConditionConfig::builder()
+                .set_values(Some(values))
+                .build(),
+        )
+        .build()
+}
+
+fn rule_paths(rule: &Rule) -> String {
+    let mut paths: Vec<String> = rule
+        .conditions()
+        .iter()
+        .flat_map(|c| {
+            c.path_pattern_config()
+                .map(|p| p.values().to_vec())
+                .unwrap_or_else(|| c.values().to_vec())
+        })
+        .collect();
+    paths.sort();
+    paths.join(",")
+}
+
+#[async_trait]
+impl Kind for ListenerRule {
+    fn name(&self) -> &'static str {
+        KIND
+    }
+    fn after(&self) -> &'static [&'static str] {
+        &["listener", "target_group"]
+    }
+    fn immutable(&self) -> &'static [&'static str] {
+        &["listener"]
+    }
+
+    /// The rules of the stack's listeners (one call each), then their tags.
+    async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
+        let mut rules = Vec::new();
+        for listener in stack_listeners(&self.0, stack).await? {
+            let arn = listener.listener_arn().unwrap_or_default().to_string();
+            let out = self
+                .0
+                .elbv2
+                .describe_rules()
+                .listener_arn(&arn)
+                .send()
+                .await
+                .aws()?;
+            rules.extend(
+                out.rules()
+                    .iter()
+                    .filter(|r| r.is_default() != Some(true))
+                    .map(|r| (arn.clone(), r.clone())),
+            );
+        }
+        let arns: Vec<String> = rules
+            .iter()
+            .filter_map(|(_, r)| r.rule_arn().map(str::to_string))
+            .collect();
+        let mut tags = tags_of(&self.0, &arns).await?;
+        Ok(rules
+            .iter()
+            .filter_map(|(listener, r)| {
+                let arn = r.rule_arn()?;
+                let t = tags.remove(arn).unwrap_or_default();
+                let id = owned_id(&t, stack)?.to_string();
+                let tg = r
+                    .actions()
+                    .first()
+                    .and_then(|a| a.target_group_arn())
+                    .unwrap_or_default();
+                Some(
+                    Observed::new(KIND, id, arn)
+                        .prop("listener", listener)
+                        .prop("target_group", tg)
+                        .prop("paths", rule_paths(r))
+                        .prop("priority", r.priority().unwrap_or_default())
+                        .output("arn", arn)
+                        .with_tags(t),
+                )
+            })
+            .collect())
+    }
+
+    async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+        let out = self
+            .0
+            .elbv2
+            .create_rule()
+            .listener_arn(node.get("listener"))
+            .priority(node.get("priority").parse().unwrap_or(1000))
+            .conditions(condition(node.get("paths")))
+            .actions(forward(node.get("target_group")))
+            .set_tags(Some(elb_tags(&node.tags)))
+            .send()
+            .await
+            .aws()?;
+        let arn = out
+            .rules()
+            .first()
+            .and_then(|r| r.rule_arn())
+            .unwrap_or_default()
+            .to_string();
+        Ok(Observed::applied(KIND, node, &arn).output("arn", &arn))
+    }
+
+    async fn update(
+        &self,
+        node: &Resolved,
+        current: &Observed,
+        changes: &[FieldChange],
+        _cx: &OpCtx,
+    ) -> Result<Observed, CloudError> {
+        let arn = &current.cloud_id;
+        let elb = &self.0.elbv2;
+        if FieldChange::touches(changes, "paths") || FieldChange::touches(changes, "target_group") {
+            let call = elb
+                .modify_rule()
+                .rule_arn(arn)
+                .conditions(condition(node.get("paths")));
+            call.actions(forward(node.get("target_group")))
+                .send()
+                .await
+                .aws()?;
+        }
+        if FieldChange::touches(changes, "priority") {
+            let p = aws_sdk_elasticloadbalancingv2::types::RulePriorityPair::builder()
+                .rule_arn(arn)
+                .priority(node.get("priority").parse().unwrap_or(1000))
+                .build();
+            elb.set_rule_priorities()
+                .rule_priorities(p)
+                .send()
+                .await
+                .aws()?;
+        }
+        update_tags(&self.0, arn, changes).await?;
+        Ok(Observed::applied(KIND, node, arn).output("arn", arn))
+    }
+
+    async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
+        ignore_not_found(
+            self.0
+                .elbv2
+                .delete_rule()
+                .rule_arn(&current.cloud_id)
+                .send()
+                .await
+                .aws()
+                .map(drop),
+        )
+    }
+}

@@ -1,0 +1,187 @@
+//! The stack's CloudWatch log group, with a retention period (logs never kept forever by
+//! accident).
+
+use async_trait::async_trait;
+use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags};
+
+use crate::Aws;
+use crate::error::{AwsResultExt, ignore_not_found};
+use crate::tags::owned_id;
+
+pub const KIND: &str = "log_group";
+
+pub fn name(stack: &str) -> String {
+    format!("/berth/{stack}")
+}
+
+pub fn node(stack: &str, tags: &Tags, retention_days: u32) -> Node {
+    Node::new(KIND, "logs", stack, tags)
+        .prop("name", name(stack))
+        .prop("retention_days", retention_days)
+}
+
+pub struct LogGroup(pub Aws);
+
+/// `arn:...:log-group:NAME:*` -> without the trailing `:*`.
+fn bare_arn(arn: &str) -> &str {
+    arn.strip_suffix(":*").unwrap_or(arn)
+}
+
+fn observed(node_id: &str, name: &str, arn: &str, retention: Option<i32>, tags: Tags) -> Observed {
+    Observed::new(KIND, node_id, name)
+        .prop("name", name)
+        .prop(
+            "retention_days",
+            retention.map(|r| r.to_string()).unwrap_or_default(),
+        )
+        .output("name", name)
+        .output("arn", bare_arn(arn))
+        .with_tags(tags)
+}
+
+#[async_trait]
+impl Kind for LogGroup {
+    fn name(&self) -> &'static str {
+        KIND
+    }
+    fn after(&self) -> &'static [&'static str] {
+        &[]
+    }
+    fn immutable(&self) -> &'static [&'static str] {
+        &["name"]
+    }
+
+    /// By name prefix, then one tag read per group found (Logs has no tag filter).
+    async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
+        let logs = &self.0.logs;
+        let out = logs
+            .describe_log_groups()
+            .log_group_name_prefix(name(stack))
+            .send()
+            .await
+            .aws()?;
+        let mut found = Vec::new();
+        for group in out.log_groups() {
+            let (Some(group_name), Some(arn)) = (group.log_group_name(), group.arn()) else {
+                continue;
+            };
+            let tags: Tags = logs
+                .list_tags_for_resource()
+                .resource_arn(bare_arn(arn))
+                .send()
+                .await
+                .aws()?
+                .tags()
+                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default();
+            if let Some(id) = owned_id(&tags, stack).map(str::to_string) {
+                found.push(observed(
+                    &id,
+                    group_name,
+                    arn,
+                    group.retention_in_days(),
+                    tags,
+                ));
+            }
+        }
+        Ok(found)
+    }
+
+    async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+        let logs = &self.0.logs;
+        let group_name = node.get("name");
+        let tags = node.tags.clone().into_iter().collect();
+        logs.create_log_group()
+            .log_group_name(group_name)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .aws()?;
+        let days: i32 = node.get("retention_days").parse().unwrap_or(30);
+        logs.put_retention_policy()
+            .log_group_name(group_name)
+            .retention_in_days(days)
+            .send()
+            .await
+            .aws()?;
+        let arn = self.arn(group_name).await?;
+        Ok(observed(
+            node.id.as_str(),
+            group_name,
+            &arn,
+            Some(days),
+            node.tags.clone(),
+        ))
+    }
+
+    async fn update(
+        &self,
+        node: &Resolved,
+        current: &Observed,
+        changes: &[FieldChange],
+        _cx: &OpCtx,
+    ) -> Result<Observed, CloudError> {
+        let logs = &self.0.logs;
+        let group_name = node.get("name");
+        if FieldChange::touches(changes, "retention_days") {
+            let days: i32 = node.get("retention_days").parse().unwrap_or(30);
+            logs.put_retention_policy()
+                .log_group_name(group_name)
+                .retention_in_days(days)
+                .send()
+                .await
+                .aws()?;
+        }
+        let arn = current.outputs.get("arn").cloned().unwrap_or_default();
+        let (set, unset) = FieldChange::tag_changes(changes);
+        if !set.is_empty() {
+            logs.tag_resource()
+                .resource_arn(&arn)
+                .set_tags(Some(set.into_iter().collect()))
+                .send()
+                .await
+                .aws()?;
+        }
+        if !unset.is_empty() {
+            logs.untag_resource()
+                .resource_arn(&arn)
+                .set_tag_keys(Some(unset))
+                .send()
+                .await
+                .aws()?;
+        }
+        Ok(Observed::applied(KIND, node, group_name)
+            .output("name", group_name)
+            .output("arn", arn))
+    }
+
+    async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
+        let out = self
+            .0
+            .logs
+            .delete_log_group()
+            .log_group_name(&current.cloud_id)
+            .send()
+            .await
+            .aws();
+        ignore_not_found(out.map(drop))
+    }
+}
+
+impl LogGroup {
+    async fn arn(&self, group_name: &str) -> Result<String, CloudError> {
+        let out = self
+            .0
+            .logs
+            .describe_log_groups()
+            .log_group_name_prefix(group_name)
+            .send()
+            .await
+            .aws()?;
+        let group = out
+            .log_groups()
+            .iter()
+            .find(|g| g.log_group_name() == Some(group_name));
+        Ok(bare_arn(group.and_then(|g| g.arn()).unwrap_or_default()).to_string())
+    }
+}

@@ -1,0 +1,164 @@
+//! Target-tracking policies on a service's task count: average CPU, and/or load balancer
+//! requests per task. Untagged, like their target (see scaling_target.rs).
+
+use async_trait::async_trait;
+use aws_sdk_applicationautoscaling::types::{
+    MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
+    TargetTrackingScalingPolicyConfiguration,
+};
+use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags, Value};
+
+use crate::Aws;
+use crate::error::{AwsResultExt, ignore_not_found};
+use crate::scaling_target::service_of;
+
+pub const KIND: &str = "scaling_policy";
+
+/// `metric`: `cpu` or `requests` (then `label` names the ALB and target group).
+pub fn node(stack: &str, service: &str, metric: &str, target: u32, label: Option<Value>) -> Node {
+    let mut node = Node::new(
+        KIND,
+        format!("scaling/{service}-{metric}"),
+        stack,
+        &Tags::new(),
+    )
+    .prop(
+        "resource_id",
+        Value::refer(format!("scaling/{service}"), "resource_id"),
+    )
+    .prop("name", format!("{stack}-{service}-{metric}"))
+    .prop(
+        "metric",
+        if metric == "cpu" {
+            "ECSServiceAverageCPUUtilization"
+        } else {
+            "ALBRequestCountPerTarget"
+        },
+    )
+    .prop("target", target)
+    .prop("label", label.unwrap_or_else(|| Value::from("")));
+    node.tags.clear();
+    node
+}
+
+pub struct ScalingPolicy(pub Aws);
+
+#[async_trait]
+impl Kind for ScalingPolicy {
+    fn name(&self) -> &'static str {
+        KIND
+    }
+    fn after(&self) -> &'static [&'static str] {
+        &["scaling_target"]
+    }
+    fn immutable(&self) -> &'static [&'static str] {
+        &["resource_id", "name"]
+    }
+
+    async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
+        let out = self
+            .0
+            .appscaling
+            .describe_scaling_policies()
+            .service_namespace(ServiceNamespace::Ecs)
+            .send()
+            .await
+            .aws()?;
+        Ok(out
+            .scaling_policies()
+            .iter()
+            .filter_map(|p| {
+                let service = service_of(p.resource_id(), stack)?;
+                let metric_suffix = p.policy_name().rsplit('-').next()?;
+                let config = p.target_tracking_scaling_policy_configuration();
+                let spec = config.and_then(|c| c.predefined_metric_specification());
+                Some(
+                    Observed::new(
+                        KIND,
+                        format!("scaling/{service}-{metric_suffix}"),
+                        p.policy_arn(),
+                    )
+                    .prop("resource_id", p.resource_id())
+                    .prop("name", p.policy_name())
+                    .prop(
+                        "metric",
+                        spec.map(|s| s.predefined_metric_type().as_str())
+                            .unwrap_or_default(),
+                    )
+                    .prop(
+                        "target",
+                        config.map(|c| c.target_value() as u32).unwrap_or_default(),
+                    )
+                    .prop(
+                        "label",
+                        spec.and_then(|s| s.resource_label()).unwrap_or_default(),
+                    )
+                    .output("arn", p.policy_arn()),
+                )
+            })
+            .collect())
+    }
+
+    async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+        let mut spec = PredefinedMetricSpecification::builder()
+            .predefined_metric_type(MetricType::from(node.get("metric")));
+        if let Some(label) = node.opt("label") {
+            spec = spec.resource_label(label);
+        }
+        let config = TargetTrackingScalingPolicyConfiguration::builder()
+            .target_value(node.get("target").parse().unwrap_or(60.0))
+            .predefined_metric_specification(
+                spec.build().map_err(|e| CloudError::fatal(e.to_string()))?,
+            )
+            .scale_in_cooldown(60)
+            .scale_out_cooldown(30)
+            .build()
+            .map_err(|e| CloudError::fatal(e.to_string()))?;
+        let out = self
+            .0
+            .appscaling
+            .put_scaling_policy()
+            .policy_name(node.get("name"))
+            .service_namespace(ServiceNamespace::Ecs)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .resource_id(node.get("resource_id"))
+            .policy_type(PolicyType::TargetTrackingScaling)
+            .target_tracking_scaling_policy_configuration(config)
+            .send()
+            .await
+            .aws()?;
+        let arn = out.policy_arn();
+        Ok(Observed::applied(KIND, node, arn).output("arn", arn))
+    }
+
+    async fn update(
+        &self,
+        node: &Resolved,
+        _current: &Observed,
+        _changes: &[FieldChange],
+        cx: &OpCtx,
+    ) -> Result<Observed, CloudError> {
+        self.create(node, cx).await
+    }
+
+    async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
+        let out = self
+            .0
+            .appscaling
+            .delete_scaling_policy()
+            .policy_name(current.props.get("name").cloned().unwrap_or_default())
+            .service_namespace(ServiceNamespace::Ecs)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .resource_id(
+                current
+                    .props
+                    .get("resource_id")
+                    .cloned()
+                    .unwrap_or_default(),
+            )
+            .send()
+            .await
+            .aws();
+        ignore_not_found(out.map(drop))
+    }
+}

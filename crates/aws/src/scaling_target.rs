@@ -1,0 +1,131 @@
+//! Application Auto Scaling's target for a service's task count. Ownership comes from the
+//! resource id (`service/<stack cluster>/<service>`): the emulator rejects tags on these
+//! (TagResource returns 500), so berth neither sets nor reads them.
+
+use async_trait::async_trait;
+use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags, Value};
+
+use crate::Aws;
+use crate::error::{AwsResultExt, ignore_not_found};
+
+pub const KIND: &str = "scaling_target";
+
+pub fn node(
+    stack: &str,
+    service: &str,
+    cluster: Value,
+    service_name: Value,
+    min: u32,
+    max: u32,
+) -> Node {
+    let mut node = Node::new(KIND, format!("scaling/{service}"), stack, &Tags::new())
+        .prop(
+            "resource_id",
+            Value::Concat(vec![
+                Value::from("service/"),
+                cluster,
+                Value::from("/"),
+                service_name,
+            ]),
+        )
+        .prop("min", min)
+        .prop("max", max);
+    node.tags.clear();
+    node
+}
+
+pub struct ScalingTarget(pub Aws);
+
+/// `service/<stack>/<service>` -> the service name, when the cluster is the stack's.
+pub(crate) fn service_of<'a>(resource_id: &'a str, stack: &str) -> Option<&'a str> {
+    resource_id
+        .strip_prefix("service/")?
+        .strip_prefix(stack)?
+        .strip_prefix('/')
+}
+
+impl ScalingTarget {
+    async fn register(&self, node: &Resolved) -> Result<(), CloudError> {
+        self.0
+            .appscaling
+            .register_scalable_target()
+            .service_namespace(ServiceNamespace::Ecs)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .resource_id(node.get("resource_id"))
+            .min_capacity(node.get("min").parse().unwrap_or(1))
+            .max_capacity(node.get("max").parse().unwrap_or(1))
+            .send()
+            .await
+            .aws()?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Kind for ScalingTarget {
+    fn name(&self) -> &'static str {
+        KIND
+    }
+    fn after(&self) -> &'static [&'static str] {
+        &["ecs_service"]
+    }
+    fn immutable(&self) -> &'static [&'static str] {
+        &["resource_id"]
+    }
+
+    async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
+        let out = self
+            .0
+            .appscaling
+            .describe_scalable_targets()
+            .service_namespace(ServiceNamespace::Ecs)
+            .send()
+            .await
+            .aws()?;
+        Ok(out
+            .scalable_targets()
+            .iter()
+            .filter_map(|t| {
+                let service = service_of(t.resource_id(), stack)?;
+                Some(
+                    Observed::new(KIND, format!("scaling/{service}"), t.resource_id())
+                        .prop("resource_id", t.resource_id())
+                        .prop("min", t.min_capacity())
+                        .prop("max", t.max_capacity())
+                        .output("resource_id", t.resource_id()),
+                )
+            })
+            .collect())
+    }
+
+    async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+        self.register(node).await?;
+        let id = node.get("resource_id");
+        Ok(Observed::applied(KIND, node, id).output("resource_id", id))
+    }
+
+    async fn update(
+        &self,
+        node: &Resolved,
+        _current: &Observed,
+        _changes: &[FieldChange],
+        cx: &OpCtx,
+    ) -> Result<Observed, CloudError> {
+        self.create(node, cx).await
+    }
+
+    async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
+        let out = self
+            .0
+            .appscaling
+            .deregister_scalable_target()
+            .service_namespace(ServiceNamespace::Ecs)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .resource_id(&current.cloud_id)
+            .send()
+            .await
+            .aws();
+        ignore_not_found(out.map(drop))
+    }
+}
