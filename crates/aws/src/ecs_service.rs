@@ -253,6 +253,24 @@ impl EcsService {
     ) -> Result<(), CloudError> {
         wait_for_rollout(self, cluster, service, cx).await
     }
+
+    /// Point the service at a task definition revision and wait for the rollout: `berth deploy`.
+    pub async fn deploy(
+        &self,
+        cluster: &str,
+        service: &str,
+        task_definition: &str,
+        cx: &OpCtx,
+    ) -> Result<(), CloudError> {
+        let call = self
+            .0
+            .ecs
+            .update_service()
+            .cluster(cluster)
+            .service(service);
+        call.task_definition(task_definition).send().await.aws()?;
+        self.wait_for_rollout(cluster, service, cx).await
+    }
 }
 
 /// What a rollout looks like from one DescribeServices answer.

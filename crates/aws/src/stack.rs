@@ -374,11 +374,9 @@ fn ec2_capacity(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
 }
 
 /// A bare image name (no registry) lives in the stack's own repository, under its tag.
-fn image_ref(image: &str) -> Value {
-    let first = image.split('/').next().unwrap_or_default();
-    let has_registry =
-        image.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
-    if has_registry || image.contains('/') {
+pub fn image_ref(image: &str) -> Value {
+    // `team/app:1`, `ghcr.io/x/y:1`, `123.dkr.ecr.../repo:1`: used as written.
+    if image.contains('/') {
         return Value::from(image);
     }
     let tag = image

@@ -96,6 +96,19 @@ pub enum Command {
         #[command(flatten)]
         run: RunArgs,
     },
+    /// Roll a new image out to one service: the CI entry point. A new task definition revision
+    /// that differs only in the image, the service updated, the rollout waited for. Nothing
+    /// else in the stack is touched, and `up` keeps this image while the manifest names none.
+    Deploy {
+        /// The service, as named in [service.NAME]
+        service: String,
+        /// The image; a bare `name:tag` means this stack's ECR repository
+        #[arg(long)]
+        image: String,
+        /// Give up on the rollout after this long (e.g. 90s, 15m)
+        #[arg(long, default_value = "15m", value_parser = parse_duration)]
+        timeout: Duration,
+    },
     /// The resource graph as Graphviz DOT: what will be built, and in what order
     Graph {
         /// `dot` prints DOT; `svg` runs Graphviz's `dot -Tsvg` (must be installed)

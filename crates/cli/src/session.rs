@@ -48,12 +48,7 @@ pub struct Session {
 impl Session {
     pub async fn open(global: &Global) -> Result<Session> {
         let manifest = load_manifest(&global.file)?;
-        let options = ConnectOptions {
-            region: global.region.clone().or_else(|| manifest.region.clone()),
-            profile: global.profile.clone(),
-        };
-        let aws = Aws::connect(&options).await?;
-        aws.account().await?;
+        let aws = connect(global, &manifest).await?;
         let inputs = stack::inputs(&aws, &manifest).await.with_context(|| {
             format!(
                 "reading facts about {} for stack {}",
@@ -74,6 +69,17 @@ impl Session {
     pub async fn discover(&self, parallelism: usize) -> Result<Inventory> {
         Ok(discover(&self.registry, &self.manifest.name, parallelism).await?)
     }
+}
+
+/// Connect with flags over the manifest over the environment, and prove the credentials work.
+pub async fn connect(global: &Global, manifest: &Manifest) -> Result<Aws> {
+    let options = ConnectOptions {
+        region: global.region.clone().or_else(|| manifest.region.clone()),
+        profile: global.profile.clone(),
+    };
+    let aws = Aws::connect(&options).await?;
+    aws.account().await?;
+    Ok(aws)
 }
 
 /// The graph without AWS: zones named from the region (or placeholders), no AMI lookup.

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod apply;
+mod deploy;
 mod graph;
 mod init;
 mod status;
@@ -24,6 +25,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Up { yes, run } => apply::up(global, &run, yes).await,
         Command::Down { yes, run } => apply::down(global, &run, yes).await,
         Command::Status { run } => status::run(global, &run).await,
+        Command::Deploy {
+            service,
+            image,
+            timeout,
+        } => deploy::run(global, &service, &image, timeout).await,
         Command::Graph { format } => graph::run(global, format),
     }
 }

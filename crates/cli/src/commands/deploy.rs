@@ -1,0 +1,96 @@
+//! `berth deploy SERVICE --image REF`: a new image for one service, and nothing else.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use berth_aws::ecr_repository::EcrRepository;
+use berth_aws::ecs_service::EcsService;
+use berth_aws::task_definition::TaskDefinition;
+use berth_engine::{Kind, LogicalId, OpCtx, Value};
+
+use crate::args::Global;
+use crate::session::{connect, load_manifest};
+
+pub async fn run(
+    global: &Global,
+    service: &str,
+    image: &str,
+    timeout: Duration,
+) -> Result<ExitCode> {
+    let started = Instant::now();
+    let manifest = load_manifest(&global.file)?;
+    if !manifest.services.contains_key(service) {
+        let known: Vec<&str> = manifest.services.keys().map(String::as_str).collect();
+        bail!(
+            "no service `{service}` in {}; it has: {}",
+            global.file.display(),
+            known.join(", ")
+        );
+    }
+    let aws = connect(global, &manifest).await?;
+    let stack = manifest.name.as_str();
+    let image = resolve_image(&aws, stack, image).await?;
+
+    let find = |found: Vec<berth_engine::Observed>, id: String| {
+        found.into_iter().find(|o| o.id == LogicalId::new(&id))
+    };
+    let tasks = TaskDefinition(aws.clone());
+    let current =
+        find(tasks.discover(stack).await?, format!("task/{service}")).with_context(|| {
+            format!("service {service} has no task definition yet: run `berth up` first")
+        })?;
+    let services = EcsService(aws.clone());
+    find(
+        services.discover(stack).await?,
+        format!("service/{service}"),
+    )
+    .with_context(|| format!("service {service} does not exist yet: run `berth up` first"))?;
+
+    eprintln!(
+        "Deploying {image} to {service} (was {})",
+        current
+            .props
+            .get("image")
+            .map(String::as_str)
+            .unwrap_or("?")
+    );
+    let revision = tasks.register_with_image(&current, &image).await?;
+    let arn = revision.outputs.get("arn").cloned().unwrap_or_default();
+    eprintln!("  registered {arn}");
+    let progress = Arc::new(|_: &LogicalId, message: String| eprintln!("  {message}"));
+    let cx = OpCtx::new(
+        LogicalId::new(format!("service/{service}")),
+        timeout,
+        progress,
+    );
+    services.deploy(stack, service, &arn, &cx).await?;
+    eprintln!(
+        "Deployed {service} in {:.1}s, {} AWS API calls.",
+        started.elapsed().as_secs_f64(),
+        aws.stats.total()
+    );
+    println!("{arn}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A bare `name:tag` lives in the stack's own repository.
+async fn resolve_image(aws: &berth_aws::Aws, stack: &str, image: &str) -> Result<String> {
+    match berth_aws::stack::image_ref(image) {
+        Value::Str(full) => Ok(full),
+        _ => {
+            let repo = EcrRepository(aws.clone()).discover(stack).await?;
+            let url = repo
+                .first()
+                .and_then(|r| r.outputs.get("url"))
+                .context("the stack has no ECR repository yet: run `berth up` first")?;
+            let tag = image
+                .split_once(['@', ':'])
+                .map(|(_, t)| t)
+                .unwrap_or("latest");
+            let sep = if image.contains('@') { "@" } else { ":" };
+            Ok(format!("{url}{sep}{tag}"))
+        }
+    }
+}
