@@ -26,6 +26,7 @@ pub mod route_table;
 pub mod scaling_policy;
 pub mod scaling_target;
 pub mod security_group;
+pub mod service_status;
 pub mod stack;
 pub mod stats;
 pub mod subnet;

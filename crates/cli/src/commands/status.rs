@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
+use berth_aws::service_status::service_status;
 use berth_engine::{Action, plan};
 
 use crate::args::{Global, Output, RunArgs};
@@ -21,6 +22,25 @@ pub async fn run(global: &Global, run: &RunArgs) -> Result<ExitCode> {
     let session = Session::open(global).await?;
     let inventory = session.discover(run.parallelism.into()).await?;
     let plan = plan(&session.nodes, &inventory, &session.registry)?;
+    let services: Vec<(String, Option<String>)> = session
+        .manifest
+        .services
+        .values()
+        .map(|s| (s.name.clone(), s.public.then(|| s.path.clone())))
+        .collect();
+    let alb_dns = inventory
+        .get(&"alb".into())
+        .and_then(|o| o.outputs.get("dns_name"))
+        .map(String::as_str);
+    let zone = session.manifest.network.private_zone.as_deref();
+    let service_rows = service_status(
+        &session.aws,
+        &session.manifest.name,
+        &services,
+        zone,
+        alb_dns,
+    )
+    .await?;
     let rows: Vec<Row> = plan
         .steps
         .iter()
@@ -36,15 +56,38 @@ pub async fn run(global: &Global, run: &RunArgs) -> Result<ExitCode> {
             Row {
                 id: step.id.to_string(),
                 kind: step.kind.to_string(),
-                cloud_id: step.cloud_id.clone().unwrap_or_else(|| "-".into()),
+                cloud_id: step
+                    .cloud_id
+                    .as_deref()
+                    .map(short_id)
+                    .unwrap_or_else(|| "-".into()),
                 state,
                 drift,
             }
         })
         .collect();
     if global.output == Output::Json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        let json = serde_json::json!({ "services": service_rows, "resources": rows });
+        println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
+        for s in &service_rows {
+            println!(
+                "service {}: {}/{} running, {} pending, rollout {}, {}",
+                s.name, s.running, s.desired, s.pending, s.rollout, s.task_definition
+            );
+            if let Some((healthy, total)) = s.targets {
+                println!("  targets  {healthy}/{total} healthy");
+            }
+            if let Some(url) = &s.url {
+                println!("  public   {url}");
+            }
+            if let Some(name) = &s.private_name {
+                println!("  private  {name}");
+            }
+        }
+        if !service_rows.is_empty() {
+            println!();
+        }
         println!(
             "{:<24} {:<20} {:<26} {:<16} DRIFT",
             "RESOURCE", "KIND", "AWS ID", "STATE"
@@ -63,4 +106,26 @@ pub async fn run(global: &Global, run: &RunArgs) -> Result<ExitCode> {
         println!("\n{ok} of {} resources match the manifest.", rows.len());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// ARNs shown by their resource part, shortened: the table stays readable.
+fn short_id(id: &str) -> String {
+    let resource = if id.starts_with("arn:") {
+        id.splitn(6, ':').nth(5).unwrap_or(id)
+    } else {
+        id
+    };
+    if resource.chars().count() > 40 {
+        let tail: String = resource
+            .chars()
+            .rev()
+            .take(39)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        format!("…{tail}")
+    } else {
+        resource.to_string()
+    }
 }
