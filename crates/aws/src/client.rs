@@ -4,6 +4,7 @@
 use aws_config::{BehaviorVersion, Region};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+use crate::faults::FaultInjector;
 use crate::stats::ApiStats;
 
 /// Where to connect: flags override the manifest, which overrides the environment's chain.
@@ -18,6 +19,8 @@ pub struct ConnectOptions {
 pub struct Aws {
     pub region: String,
     pub stats: ApiStats,
+    /// Set only by `BERTH_FAULTS`, for resilience tests.
+    pub faults: Option<FaultInjector>,
     pub ec2: aws_sdk_ec2::Client,
     pub servicediscovery: aws_sdk_servicediscovery::Client,
     pub route53: aws_sdk_route53::Client,
@@ -49,14 +52,16 @@ pub enum ConnectError {
 
 const CREDENTIALS_HINT: &str = "Set AWS_PROFILE (and run `aws sso login` for SSO profiles), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY";
 
+/// A client of one service from the shared configuration, with the call counter (and the
+/// fault injector, when a resilience test asks for one).
 macro_rules! client {
-    ($krate:ident, $shared:expr, $stats:expr) => {
-        $krate::Client::from_conf(
-            $krate::config::Builder::from($shared)
-                .interceptor($stats.clone())
-                .build(),
-        )
-    };
+    ($krate:ident, $shared:expr, $stats:expr, $faults:expr) => {{
+        let mut config = $krate::config::Builder::from($shared).interceptor($stats.clone());
+        if let Some(faults) = $faults {
+            config = config.interceptor(faults.clone());
+        }
+        $krate::Client::from_conf(config.build())
+    }};
 }
 
 impl Aws {
@@ -75,21 +80,23 @@ impl Aws {
             .map(|r| r.to_string())
             .ok_or(ConnectError::NoRegion)?;
         let stats = ApiStats::default();
+        let faults = FaultInjector::from_env();
         Ok(Aws {
             region,
-            ec2: client!(aws_sdk_ec2, &shared, stats),
-            servicediscovery: client!(aws_sdk_servicediscovery, &shared, stats),
-            route53: client!(aws_sdk_route53, &shared, stats),
-            ssm: client!(aws_sdk_ssm, &shared, stats),
-            sts: client!(aws_sdk_sts, &shared, stats),
-            ecs: client!(aws_sdk_ecs, &shared, stats),
-            iam: client!(aws_sdk_iam, &shared, stats),
-            elbv2: client!(aws_sdk_elasticloadbalancingv2, &shared, stats),
-            autoscaling: client!(aws_sdk_autoscaling, &shared, stats),
-            ecr: client!(aws_sdk_ecr, &shared, stats),
-            logs: client!(aws_sdk_cloudwatchlogs, &shared, stats),
-            appscaling: client!(aws_sdk_applicationautoscaling, &shared, stats),
+            ec2: client!(aws_sdk_ec2, &shared, stats, &faults),
+            servicediscovery: client!(aws_sdk_servicediscovery, &shared, stats, &faults),
+            route53: client!(aws_sdk_route53, &shared, stats, &faults),
+            ssm: client!(aws_sdk_ssm, &shared, stats, &faults),
+            sts: client!(aws_sdk_sts, &shared, stats, &faults),
+            ecs: client!(aws_sdk_ecs, &shared, stats, &faults),
+            iam: client!(aws_sdk_iam, &shared, stats, &faults),
+            elbv2: client!(aws_sdk_elasticloadbalancingv2, &shared, stats, &faults),
+            autoscaling: client!(aws_sdk_autoscaling, &shared, stats, &faults),
+            ecr: client!(aws_sdk_ecr, &shared, stats, &faults),
+            logs: client!(aws_sdk_cloudwatchlogs, &shared, stats, &faults),
+            appscaling: client!(aws_sdk_applicationautoscaling, &shared, stats, &faults),
             stats,
+            faults,
         })
     }
 

@@ -12,6 +12,7 @@ pub mod ecs_service;
 pub mod eip;
 pub mod elb;
 pub mod error;
+pub mod faults;
 pub mod iam_role;
 pub mod instance_profile;
 pub mod internet_gateway;

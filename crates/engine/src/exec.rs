@@ -14,7 +14,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::error::CloudError;
 use crate::plan::{Action, Inventory, Plan, Registry, Step};
-use crate::resource::{LogicalId, Node, Observed, OpCtx, Props, Resolved};
+use crate::resource::{Kind, LogicalId, Node, Observed, OpCtx, Props, Resolved, TAG_STACK};
 use crate::retry::RetryPolicy;
 
 /// What is being done to a resource.
@@ -518,6 +518,9 @@ impl Executor {
                             p.kind.delete(current, &cx).await.map(|()| None)
                         }
                         (Verb::Delete, None, _) => Ok(None),
+                        (Verb::Create, _, Some(node)) if attempt > 1 => {
+                            create_again(p.kind.as_ref(), node, &cx).await.map(Some)
+                        }
                         (Verb::Create, _, Some(node)) => p.kind.create(node, &cx).await.map(Some),
                         (Verb::Update, Some(current), Some(node)) => {
                             let changes = task.step.action.changes();
@@ -568,6 +571,34 @@ struct Prepared {
     kind: Arc<dyn crate::resource::Kind>,
     current: Option<Observed>,
     resolved: Option<Resolved>,
+}
+
+/// A create that failed may still have made the resource (a later call in it failed, or the
+/// answer was lost): look before creating again, and converge what is there instead.
+async fn create_again(
+    kind: &dyn Kind,
+    node: &Resolved,
+    cx: &OpCtx,
+) -> Result<Observed, CloudError> {
+    let Some(stack) = node.tags.get(TAG_STACK) else {
+        return kind.create(node, cx).await; // untaggable kinds: their create is a put
+    };
+    let found = kind
+        .discover(stack)
+        .await?
+        .into_iter()
+        .find(|o| o.id == node.id);
+    match found {
+        None => kind.create(node, cx).await,
+        Some(current) => {
+            let changes = crate::plan::resolved_diff(node, &current);
+            if changes.is_empty() {
+                Ok(current)
+            } else {
+                kind.update(node, &current, &changes, cx).await
+            }
+        }
+    }
 }
 
 /// The node with every reference replaced by its dependency's current output.

@@ -34,7 +34,7 @@ struct State {
     next: u64,
     faults: Vec<Fault>,
     /// Logical ids whose create "crashes" the run right after the resource exists.
-    crash_after_create: Vec<String>,
+    crash_after_create: Vec<(String, ErrorClass)>,
     calls: HashMap<(&'static str, Op), u32>,
     in_flight: usize,
     max_in_flight: usize,
@@ -107,11 +107,13 @@ impl FakeCloud {
     }
     /// Create `id`, then report a failure as if the run had died right after.
     pub fn crash_after_create(&self, id: &str) {
-        self.state
-            .lock()
-            .unwrap()
-            .crash_after_create
-            .push(id.to_string());
+        self.fail_after_create(id, ErrorClass::Fatal);
+    }
+    /// Create `id`, then fail the call anyway with `class` (a follow-up call throttled, or the
+    /// answer lost): a retry must find the resource rather than make a second one.
+    pub fn fail_after_create(&self, id: &str, class: ErrorClass) {
+        let mut s = self.state.lock().unwrap();
+        s.crash_after_create.push((id.to_string(), class));
     }
     pub fn calls(&self, kind: &str, op: Op) -> u32 {
         self.state
@@ -243,10 +245,14 @@ impl Kind for FakeKind {
         if let Some(pos) = s
             .crash_after_create
             .iter()
-            .position(|i| i == node.id.as_str())
+            .position(|(i, _)| i == node.id.as_str())
         {
-            s.crash_after_create.remove(pos);
-            return Err(CloudError::fatal("the run died right after this create"));
+            let (_, class) = s.crash_after_create.remove(pos);
+            return Err(CloudError::new(
+                class,
+                None,
+                "the call failed after the resource was made",
+            ));
         }
         Ok(observed)
     }

@@ -9,7 +9,8 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::Serialize;
 
 use crate::error::CloudError;
-use crate::resource::{FieldChange, Kind, LogicalId, Node, Observed, Props};
+use crate::resource::{FieldChange, Kind, LogicalId, Node, Observed, Props, Resolved, Tags};
+use crate::retry::{RetryPolicy, retrying};
 
 /// Every resource kind the engine may meet, by name.
 #[derive(Clone, Default)]
@@ -112,12 +113,12 @@ pub async fn discover(
 ) -> Result<Inventory, DiscoverError> {
     let found: Vec<Vec<Observed>> = stream::iter(registry.kinds().cloned())
         .map(|kind| async move {
-            kind.discover(stack)
-                .await
-                .map_err(|error| DiscoverError::Kind {
-                    kind: kind.name(),
-                    error,
-                })
+            // Throttling and transient faults while looking are retried like any other call.
+            let found = retrying(&RetryPolicy::default(), || kind.discover(stack)).await;
+            found.map_err(|error| DiscoverError::Kind {
+                kind: kind.name(),
+                error,
+            })
         })
         .buffer_unordered(parallelism.max(1))
         .try_collect()
@@ -372,8 +373,15 @@ fn diff(
             });
         }
     }
-    for (key, value) in &node.tags {
-        let old = current.tags.get(key);
+    changes.extend(tag_diff(&node.tags, &current.tags));
+    changes
+}
+
+/// Tags to set or change, and tags to remove (AWS's own `aws:` tags are never touched).
+pub(crate) fn tag_diff(desired: &Tags, current: &Tags) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    for (key, value) in desired {
+        let old = current.get(key);
         if old != Some(value) {
             changes.push(FieldChange {
                 field: format!("tags.{key}"),
@@ -382,8 +390,8 @@ fn diff(
             });
         }
     }
-    for (key, value) in &current.tags {
-        if !node.tags.contains_key(key) && !key.starts_with("aws:") {
+    for (key, value) in current {
+        if !desired.contains_key(key) && !key.starts_with("aws:") {
             changes.push(FieldChange {
                 field: format!("tags.{key}"),
                 old: Some(value.clone()),
@@ -391,6 +399,22 @@ fn diff(
             });
         }
     }
+    changes
+}
+
+/// The changes from `current` to an already resolved node.
+pub(crate) fn resolved_diff(node: &Resolved, current: &Observed) -> Vec<FieldChange> {
+    let mut changes: Vec<FieldChange> = node
+        .props
+        .iter()
+        .filter(|(key, value)| !key.starts_with(INITIAL) && current.props.get(*key) != Some(*value))
+        .map(|(key, value)| FieldChange {
+            field: key.clone(),
+            old: current.props.get(key).cloned(),
+            new: Some(value.clone()),
+        })
+        .collect();
+    changes.extend(tag_diff(&node.tags, &current.tags));
     changes
 }
 

@@ -3,7 +3,11 @@
 
 use std::time::Duration;
 
+use std::future::Future;
+
 use rand::Rng;
+
+use crate::error::CloudError;
 
 #[derive(Clone, Copy, Debug)]
 pub struct RetryPolicy {
@@ -32,6 +36,25 @@ impl RetryPolicy {
             .min(self.cap);
         let nanos = rand::rng().random_range(0..=ceiling.as_nanos() as u64);
         Duration::from_nanos(nanos)
+    }
+}
+
+/// Run `op` until it succeeds, fails for good, or runs out of attempts; reads never delete,
+/// so dependency violations are not retried here.
+pub async fn retrying<T, F, Fut>(policy: &RetryPolicy, mut op: F) -> Result<T, CloudError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, CloudError>>,
+{
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match op().await {
+            Err(e) if e.is_retryable(false) && attempt < policy.max_attempts => {
+                tokio::time::sleep(policy.delay(attempt)).await;
+            }
+            other => return other,
+        }
     }
 }
 

@@ -455,3 +455,32 @@ async fn renders_plans_like_terraform() {
     let text = render_plan(&plan_for(&cloud, &nodes).await, false);
     insta::assert_snapshot!(text);
 }
+
+#[tokio::test]
+async fn a_retried_create_finds_what_the_failed_attempt_made() {
+    let cloud = FakeCloud::new();
+    cloud.fail_after_create("subnet/a", ErrorClass::Throttled);
+    let report = up(&cloud, &network()).await;
+    assert!(report.is_success(), "{}", report.render_summary());
+    assert_eq!(report.retries, 1);
+    assert_eq!(
+        cloud.count_by_id()["subnet/a"],
+        1,
+        "the retry adopted the subnet instead of making another"
+    );
+    assert_eq!(
+        cloud.calls("subnet", Op::Create),
+        2,
+        "one create per subnet: the retry only looked"
+    );
+    assert!(!plan_for(&cloud, &network()).await.has_changes());
+}
+
+#[tokio::test]
+async fn initial_properties_are_never_compared() {
+    let cloud = FakeCloud::new();
+    let nodes = |n: u32| vec![node("thing", "svc").prop("initial_count", n)];
+    up(&cloud, &nodes(2)).await;
+    // The count changed outside berth (autoscaling): no drift, no update.
+    assert!(!plan_for(&cloud, &nodes(5)).await.has_changes());
+}

@@ -166,6 +166,9 @@ fn footer(session: &Session, run: &RunArgs, started: Instant) {
         stats.total(),
         stats.mutating()
     );
+    if let Some(faults) = &session.aws.faults {
+        eprintln!("{} faults injected (BERTH_FAULTS)", faults.injected());
+    }
     if run.stats {
         for (service, operation, count) in stats.snapshot() {
             eprintln!("  {count:>5}  {service}:{operation}");
