@@ -20,6 +20,7 @@ pub mod launch_template;
 pub mod listener;
 pub mod listener_rule;
 pub mod load_balancer;
+pub mod lock;
 pub mod log_group;
 pub mod namespace;
 pub mod nat_gateway;

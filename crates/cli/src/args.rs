@@ -109,6 +109,13 @@ pub enum Command {
         #[arg(long, default_value = "15m", value_parser = parse_duration)]
         timeout: Duration,
     },
+    /// Remove the stack's lock, left by a run that died on another machine (a dead run on this
+    /// machine, or an expired lock, is taken over automatically)
+    Unlock {
+        /// Required: removing a live run's lock lets two runs interleave
+        #[arg(long)]
+        force: bool,
+    },
     /// The resource graph as Graphviz DOT: what will be built, and in what order
     Graph {
         /// `dot` prints DOT; `svg` runs Graphviz's `dot -Tsvg` (must be installed)

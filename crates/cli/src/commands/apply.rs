@@ -11,18 +11,42 @@ use berth_engine::{Executor, Inventory, Plan, plan_destroy, render_plan};
 use crate::args::{Global, Output, RunArgs};
 use crate::progress::{self, color_enabled};
 use crate::session::Session;
+use berth_aws::lock::StackLock;
 
-/// Connect, find what exists and diff it against the manifest: the shared start of plan and up.
-async fn planned(global: &Global, run: &RunArgs) -> Result<(Session, Inventory, Plan)> {
-    let session = Session::open(global).await?;
+/// Find what exists and diff it against the manifest: the shared start of plan and up.
+async fn planned(session: &Session, run: &RunArgs) -> Result<(Inventory, Plan)> {
     let inventory = session.discover(run.parallelism.into()).await?;
     let plan = berth_engine::plan(&session.nodes, &inventory, &session.registry)?;
-    Ok((session, inventory, plan))
+    Ok((inventory, plan))
+}
+
+/// Run `work` holding the stack's lock, and release it whatever happens.
+async fn locked<F, Fut>(
+    session: &Session,
+    run: &RunArgs,
+    command: &str,
+    work: F,
+) -> Result<ExitCode>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<ExitCode>>,
+{
+    // The lock outlives the run's own deadline a little, then anyone may take it over.
+    let ttl = run.timeout + std::time::Duration::from_secs(300);
+    let lock = StackLock::acquire(&session.aws, &session.manifest.name, command, ttl).await?;
+    let result = work().await;
+    if let Err(e) = lock.release().await {
+        eprintln!(
+            "warning: could not release the stack lock: {e}. `berth unlock --force` removes it."
+        );
+    }
+    result
 }
 
 pub async fn plan(global: &Global, run: &RunArgs, detailed_exitcode: bool) -> Result<ExitCode> {
     let started = Instant::now();
-    let (session, _, plan) = planned(global, run).await?;
+    let session = Session::open(global).await?;
+    let (_, plan) = planned(&session, run).await?;
     show_plan(global, &plan)?;
     footer(&session, run, started);
     Ok(if detailed_exitcode && plan.has_changes() {
@@ -34,10 +58,32 @@ pub async fn plan(global: &Global, run: &RunArgs, detailed_exitcode: bool) -> Re
 
 pub async fn up(global: &Global, run: &RunArgs, yes: bool) -> Result<ExitCode> {
     let started = Instant::now();
-    let (session, inventory, plan) = planned(global, run).await?;
+    let session = Session::open(global).await?;
+    // A converged stack is left alone: no lock, no mutating call at all.
+    let (_, plan) = planned(&session, run).await?;
+    if !plan.has_changes() {
+        show_plan(global, &plan)?;
+        footer(&session, run, started);
+        return Ok(ExitCode::SUCCESS);
+    }
+    // Plan again under the lock: what is applied is what was shown.
+    locked(&session, run, "berth up", || {
+        up_locked(&session, global, run, yes)
+    })
+    .await
+}
+
+async fn up_locked(
+    session: &Session,
+    global: &Global,
+    run: &RunArgs,
+    yes: bool,
+) -> Result<ExitCode> {
+    let started = Instant::now();
+    let (inventory, plan) = planned(session, run).await?;
     show_plan(global, &plan)?;
     if !plan.has_changes() {
-        footer(&session, run, started);
+        footer(session, run, started);
         return Ok(ExitCode::SUCCESS);
     }
     if !confirm(
@@ -46,8 +92,8 @@ pub async fn up(global: &Global, run: &RunArgs, yes: bool) -> Result<ExitCode> {
     )? {
         return Ok(ExitCode::from(crate::EXIT_FAILURE));
     }
-    let ok = execute(&session, run, &plan, &inventory, global).await?;
-    footer(&session, run, started);
+    let ok = execute(session, run, &plan, &inventory, global).await?;
+    footer(session, run, started);
     Ok(if ok {
         ExitCode::SUCCESS
     } else {
@@ -58,6 +104,27 @@ pub async fn up(global: &Global, run: &RunArgs, yes: bool) -> Result<ExitCode> {
 pub async fn down(global: &Global, run: &RunArgs, yes: bool) -> Result<ExitCode> {
     let started = Instant::now();
     let session = Session::open(global).await?;
+    if session.discover(run.parallelism.into()).await?.is_empty() {
+        println!(
+            "Nothing to delete: no resource carries berth:stack={}.",
+            session.manifest.name
+        );
+        footer(&session, run, started);
+        return Ok(ExitCode::SUCCESS);
+    }
+    locked(&session, run, "berth down", || {
+        down_locked(&session, global, run, yes)
+    })
+    .await
+}
+
+async fn down_locked(
+    session: &Session,
+    global: &Global,
+    run: &RunArgs,
+    yes: bool,
+) -> Result<ExitCode> {
+    let started = Instant::now();
     let inventory = session.discover(run.parallelism.into()).await?;
     let plan = plan_destroy(&session.nodes, &inventory);
     if !plan.has_changes() {
@@ -65,7 +132,7 @@ pub async fn down(global: &Global, run: &RunArgs, yes: bool) -> Result<ExitCode>
             "Nothing to delete: no resource carries berth:stack={}.",
             session.manifest.name
         );
-        footer(&session, run, started);
+        footer(session, run, started);
         return Ok(ExitCode::SUCCESS);
     }
     show_plan(global, &plan)?;
@@ -78,7 +145,7 @@ pub async fn down(global: &Global, run: &RunArgs, yes: bool) -> Result<ExitCode>
     )? {
         return Ok(ExitCode::from(crate::EXIT_FAILURE));
     }
-    let ok = execute(&session, run, &plan, &inventory, global).await?;
+    let ok = execute(session, run, &plan, &inventory, global).await?;
     // Prove it: a fresh sweep of every kind must find nothing tagged with the stack.
     let left = session.discover(run.parallelism.into()).await?;
     if ok && left.is_empty() {
@@ -93,7 +160,7 @@ pub async fn down(global: &Global, run: &RunArgs, yes: bool) -> Result<ExitCode>
             .collect();
         eprintln!("Still present: {}. Run `berth down` again.", ids.join(", "));
     }
-    footer(&session, run, started);
+    footer(session, run, started);
     Ok(if ok && left.is_empty() {
         ExitCode::SUCCESS
     } else {

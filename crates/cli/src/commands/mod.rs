@@ -5,6 +5,7 @@ mod deploy;
 mod graph;
 mod init;
 mod status;
+mod unlock;
 mod validate;
 
 use std::process::ExitCode;
@@ -30,6 +31,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             image,
             timeout,
         } => deploy::run(global, &service, &image, timeout).await,
+        Command::Unlock { force } => unlock::run(global, force).await,
         Command::Graph { format } => graph::run(global, format),
     }
 }

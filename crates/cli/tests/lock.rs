@@ -1,0 +1,138 @@
+//! Concurrent runs: a lock in AWS (an SSM parameter) keeps two `up`/`down` of one stack from
+//! interleaving, names its holder, is taken over when stale, and `unlock --force` clears it.
+
+mod common;
+
+use std::process::Stdio;
+
+use aws_sdk_ssm::types::ParameterType;
+use common::*;
+
+fn manifest(stack: &str) -> String {
+    format!(
+        "name = \"{stack}\"\nregion = \"eu-west-2\"\n[network]\nazs = 2\nnat = \"single\"\nprivate_zone = \"\"\n"
+    )
+}
+
+async fn put_lock(aws: &berth_aws::Aws, stack: &str, host: &str, pid: u32, expires_in: i64) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let holder = serde_json::json!({"owner": "ci", "host": host, "pid": pid, "command": "berth up", "since": now - 5, "expires": now + expires_in});
+    let name = berth_aws::lock::parameter_name(stack);
+    aws.ssm
+        .put_parameter()
+        .name(name)
+        .value(holder.to_string())
+        .r#type(ParameterType::String)
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_live_lock_stops_up_and_down_until_unlocked() {
+    let aws = aws().await;
+    let stack = unique_stack("lck");
+    let m = Manifest::new(&manifest(&stack));
+    berth(&m.path, &["up", "--yes"]).success();
+    put_lock(&aws, &stack, "ci-runner-7", 4242, 600).await;
+
+    // A change to apply, and someone else holds the stack: refused, nothing touched.
+    m.rewrite(&manifest(&stack).replace("nat = \"single\"", "nat = \"none\""));
+    let up = berth(&m.path, &["up", "--yes"]);
+    assert_eq!(up.code, 1);
+    assert!(
+        up.stderr
+            .contains("is locked by ci on ci-runner-7 (pid 4242, `berth up`"),
+        "{}",
+        up.stderr
+    );
+    assert!(up.stderr.contains("berth unlock --force"), "{}", up.stderr);
+    let plan = berth(&m.path, &["plan"]).success();
+    assert!(
+        plan.stdout.contains("- nat/a"),
+        "plan takes no lock, and the NAT is still there: {}",
+        plan.stdout
+    );
+    assert_eq!(berth(&m.path, &["down", "--yes"]).code, 1);
+
+    assert_eq!(
+        berth(&m.path, &["unlock"]).code,
+        1,
+        "unlock without --force refuses"
+    );
+    let unlock = berth(&m.path, &["unlock", "--force"]).success();
+    assert!(
+        unlock.stderr.contains("held by ci on ci-runner-7"),
+        "{}",
+        unlock.stderr
+    );
+    berth(&m.path, &["up", "--yes"]).success();
+    berth(&m.path, &["down", "--yes"]).success();
+    // Released after each run.
+    assert!(
+        aws.ssm
+            .get_parameter()
+            .name(berth_aws::lock::parameter_name(&stack))
+            .send()
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn stale_locks_are_taken_over() {
+    let aws = aws().await;
+    let stack = unique_stack("stl");
+    let m = Manifest::new(&manifest(&stack));
+    put_lock(&aws, &stack, "gone-laptop", 1, -1).await; // expired
+    berth(&m.path, &["up", "--yes"]).success();
+    // A dead process on this machine (a SIGKILLed run) holds it: taken over too.
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .to_string();
+    put_lock(&aws, &stack, &host, 999_999_999, 600).await;
+    berth(&m.path, &["down", "--yes"]).success();
+}
+
+#[tokio::test]
+async fn two_concurrent_ups_never_interleave() {
+    let _ = aws().await; // points the environment at the emulator
+    let stack = unique_stack("two");
+    let m = Manifest::new(&manifest(&stack));
+    let spawn = || {
+        berth_command(&m.path, &["up", "--yes"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let runs: Vec<Run> = [a, b]
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap().into())
+        .collect();
+    let ok = runs.iter().filter(|r| r.code == 0).count();
+    let locked = runs
+        .iter()
+        .filter(|r| r.stderr.contains("is locked by"))
+        .count();
+    // Either one ran while the other was refused, or they ran one after the other.
+    assert!(
+        ok == 2 || (ok == 1 && locked == 1),
+        "{:?}",
+        runs.iter().map(|r| &r.stderr).collect::<Vec<_>>()
+    );
+    assert!(
+        berth(&m.path, &["plan"])
+            .success()
+            .stdout
+            .contains("No changes"),
+        "one of everything"
+    );
+    berth(&m.path, &["down", "--yes"]).success();
+}
