@@ -109,6 +109,20 @@ pub enum Command {
         #[arg(long, default_value = "15m", value_parser = parse_duration)]
         timeout: Duration,
     },
+    /// A service's logs from CloudWatch, one readable row per line, with the task it came from
+    Logs {
+        /// The service, as named in [service.NAME]
+        service: String,
+        /// How far back to start (e.g. 90s, 10m, 2h)
+        #[arg(long, default_value = "10m", value_parser = parse_duration)]
+        since: Duration,
+        /// Keep printing new lines as they arrive (Ctrl-C to stop)
+        #[arg(long, short = 'F')]
+        follow: bool,
+        /// Print the raw lines as the service wrote them
+        #[arg(long)]
+        json: bool,
+    },
     /// Remove the stack's lock, left by a run that died on another machine (a dead run on this
     /// machine, or an expired lock, is taken over automatically)
     Unlock {

@@ -4,6 +4,7 @@ mod apply;
 mod deploy;
 mod graph;
 mod init;
+mod logs;
 mod status;
 mod unlock;
 mod validate;
@@ -31,6 +32,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             image,
             timeout,
         } => deploy::run(global, &service, &image, timeout).await,
+        Command::Logs {
+            service,
+            since,
+            follow,
+            json,
+        } => logs::run(global, &service, since, follow, json).await,
         Command::Unlock { force } => unlock::run(global, force).await,
         Command::Graph { format } => graph::run(global, format),
     }
