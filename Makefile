@@ -3,7 +3,7 @@ SHELL := /bin/bash
 MANIFEST ?= berth.toml
 BERTH := target/release/berth
 
-.PHONY: demo test build image bench bench-hello fmt lint validate plan apply destroy emulator-start emulator-stop
+.PHONY: demo test build image bench bench-hello fuzz fmt lint validate plan apply destroy emulator-start emulator-stop
 
 ## demo: the whole stack up and down against the local AWS emulator (no AWS account needed)
 demo:
@@ -28,6 +28,10 @@ bench: build
 ## bench-hello: hello vs the seed's Flask app under gunicorn (wrk, loopback)
 bench-hello:
 	scripts/bench-hello
+
+## fuzz: the manifest parser against 20,000 generated inputs per property (make test runs 256)
+fuzz:
+	PROPTEST_CASES=20000 cargo test --release -p berth-spec --test fuzz
 
 fmt:
 	cargo fmt --all
