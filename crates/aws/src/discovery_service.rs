@@ -9,7 +9,7 @@ use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolve
 
 use crate::Aws;
 use crate::error::{AwsResultExt, ignore_not_found, is_not_found};
-use crate::namespace::sd_tags;
+use crate::namespace::{sd_tags, update_sd_tags};
 use crate::tags::owned_id;
 
 pub const KIND: &str = "discovery_service";
@@ -126,25 +126,8 @@ impl Kind for DiscoveryService {
         changes: &[FieldChange],
         _cx: &OpCtx,
     ) -> Result<Observed, CloudError> {
-        let sd = &self.0.servicediscovery;
         let arn = current.outputs.get("arn").cloned().unwrap_or_default();
-        let (set, unset) = FieldChange::tag_changes(changes);
-        if !set.is_empty() {
-            sd.tag_resource()
-                .resource_arn(&arn)
-                .set_tags(Some(sd_tags(&set)?))
-                .send()
-                .await
-                .aws()?;
-        }
-        if !unset.is_empty() {
-            sd.untag_resource()
-                .resource_arn(&arn)
-                .set_tag_keys(Some(unset))
-                .send()
-                .await
-                .aws()?;
-        }
+        update_sd_tags(&self.0, &arn, changes).await?;
         Ok(Observed::applied(KIND, node, &current.cloud_id).output("arn", arn))
     }
 

@@ -47,7 +47,7 @@ pub fn node(
 
 pub struct IamRole(pub Aws);
 
-fn iam_tags(tags: &Tags) -> Result<Vec<Tag>, CloudError> {
+pub(crate) fn iam_tags(tags: &Tags) -> Result<Vec<Tag>, CloudError> {
     tags.iter()
         .map(|(k, v)| {
             Tag::builder()

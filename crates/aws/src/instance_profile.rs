@@ -7,7 +7,7 @@ use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolve
 
 use crate::Aws;
 use crate::error::{AwsResultExt, ignore_not_found, is_not_found};
-use crate::iam_role::path;
+use crate::iam_role::{iam_tags, path};
 use crate::tags::owned_id;
 
 pub const KIND: &str = "instance_profile";
@@ -19,18 +19,6 @@ pub fn node(stack: &str, tags: &Tags, role: Value) -> Node {
 }
 
 pub struct InstanceProfile(pub Aws);
-
-fn iam_tags(tags: &Tags) -> Result<Vec<aws_sdk_iam::types::Tag>, CloudError> {
-    tags.iter()
-        .map(|(k, v)| {
-            aws_sdk_iam::types::Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| CloudError::fatal(e.to_string()))
-        })
-        .collect()
-}
 
 #[async_trait]
 impl Kind for InstanceProfile {

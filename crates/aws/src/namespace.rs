@@ -35,6 +35,33 @@ pub(crate) fn sd_tags(tags: &Tags) -> Result<Vec<Tag>, CloudError> {
         .collect()
 }
 
+/// Apply tag changes to any Cloud Map resource.
+pub(crate) async fn update_sd_tags(
+    aws: &Aws,
+    arn: &str,
+    changes: &[FieldChange],
+) -> Result<(), CloudError> {
+    let sd = &aws.servicediscovery;
+    let (set, unset) = FieldChange::tag_changes(changes);
+    if !set.is_empty() {
+        sd.tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(sd_tags(&set)?))
+            .send()
+            .await
+            .aws()?;
+    }
+    if !unset.is_empty() {
+        sd.untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(unset))
+            .send()
+            .await
+            .aws()?;
+    }
+    Ok(())
+}
+
 /// Cloud Map changes namespaces asynchronously: poll the operation until it settles and return
 /// the id of what it made or removed.
 pub(crate) async fn wait_for_operation(
@@ -223,25 +250,8 @@ impl Kind for Namespace {
         changes: &[FieldChange],
         _cx: &OpCtx,
     ) -> Result<Observed, CloudError> {
-        let (set, unset) = FieldChange::tag_changes(changes);
         let arn = current.outputs.get("arn").cloned().unwrap_or_default();
-        let sd = &self.0.servicediscovery;
-        if !set.is_empty() {
-            sd.tag_resource()
-                .resource_arn(&arn)
-                .set_tags(Some(sd_tags(&set)?))
-                .send()
-                .await
-                .aws()?;
-        }
-        if !unset.is_empty() {
-            sd.untag_resource()
-                .resource_arn(&arn)
-                .set_tag_keys(Some(unset))
-                .send()
-                .await
-                .aws()?;
-        }
+        update_sd_tags(&self.0, &arn, changes).await?;
         let mut observed = Observed::applied(KIND, node, &current.cloud_id);
         observed.outputs = current.outputs.clone();
         Ok(observed)

@@ -110,40 +110,38 @@ fn set_of(value: &str) -> BTreeSet<String> {
 }
 
 impl SecurityGroup {
-    async fn authorize(&self, group: &str, rules: &BTreeSet<String>) -> Result<(), CloudError> {
+    /// Authorize (`grant`) or revoke a set of rules in one call.
+    async fn set_rules(
+        &self,
+        group: &str,
+        rules: &BTreeSet<String>,
+        grant: bool,
+    ) -> Result<(), CloudError> {
         if rules.is_empty() {
             return Ok(());
         }
-        let perms = rules
-            .iter()
-            .map(|r| permission(r))
-            .collect::<Result<Vec<_>, _>>()?;
-        self.0
-            .ec2
-            .authorize_security_group_ingress()
-            .group_id(group)
-            .set_ip_permissions(Some(perms))
-            .send()
-            .await
-            .aws()?;
-        Ok(())
-    }
-    async fn revoke(&self, group: &str, rules: &BTreeSet<String>) -> Result<(), CloudError> {
-        if rules.is_empty() {
-            return Ok(());
+        let perms = Some(
+            rules
+                .iter()
+                .map(|r| permission(r))
+                .collect::<Result<Vec<_>, _>>()?,
+        );
+        let ec2 = &self.0.ec2;
+        if grant {
+            ec2.authorize_security_group_ingress()
+                .group_id(group)
+                .set_ip_permissions(perms)
+                .send()
+                .await
+                .aws()?;
+        } else {
+            ec2.revoke_security_group_ingress()
+                .group_id(group)
+                .set_ip_permissions(perms)
+                .send()
+                .await
+                .aws()?;
         }
-        let perms = rules
-            .iter()
-            .map(|r| permission(r))
-            .collect::<Result<Vec<_>, _>>()?;
-        self.0
-            .ec2
-            .revoke_security_group_ingress()
-            .group_id(group)
-            .set_ip_permissions(Some(perms))
-            .send()
-            .await
-            .aws()?;
         Ok(())
     }
 }
@@ -201,7 +199,8 @@ impl Kind for SecurityGroup {
             .await
             .aws()?;
         let group = out.group_id().unwrap_or_default().to_string();
-        self.authorize(&group, &set_of(node.get("ingress"))).await?;
+        self.set_rules(&group, &set_of(node.get("ingress")), true)
+            .await?;
         Ok(Observed::applied(KIND, node, group))
     }
 
@@ -221,16 +220,12 @@ impl Kind for SecurityGroup {
                     .map(String::as_str)
                     .unwrap_or_default(),
             );
-            self.revoke(
-                &current.cloud_id,
-                &have.difference(&want).cloned().collect(),
-            )
-            .await?;
-            self.authorize(
-                &current.cloud_id,
-                &want.difference(&have).cloned().collect(),
-            )
-            .await?;
+            let (revoke, grant) = (
+                have.difference(&want).cloned().collect(),
+                want.difference(&have).cloned().collect(),
+            );
+            self.set_rules(&current.cloud_id, &revoke, false).await?;
+            self.set_rules(&current.cloud_id, &grant, true).await?;
         }
         update_ec2_tags(&self.0.ec2, &current.cloud_id, changes).await?;
         Ok(Observed::applied(KIND, node, &current.cloud_id))

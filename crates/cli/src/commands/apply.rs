@@ -81,24 +81,10 @@ async fn up_locked(
 ) -> Result<ExitCode> {
     let started = Instant::now();
     let (inventory, plan) = planned(session, run).await?;
-    show_plan(global, &plan)?;
-    if !plan.has_changes() {
-        footer(session, run, started);
-        return Ok(ExitCode::SUCCESS);
-    }
-    if !confirm(
-        yes,
-        &format!("Apply these changes to stack `{}`?", session.manifest.name),
-    )? {
-        return Ok(ExitCode::from(crate::EXIT_FAILURE));
-    }
-    let ok = execute(session, run, &plan, &inventory, global).await?;
+    let question = format!("Apply these changes to stack `{}`?", session.manifest.name);
+    let ok = confirm_and_apply(session, global, run, &inventory, &plan, yes, &question).await?;
     footer(session, run, started);
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(crate::EXIT_FAILURE)
-    })
+    Ok(exit(ok != Some(false)))
 }
 
 pub async fn down(global: &Global, run: &RunArgs, yes: bool) -> Result<ExitCode> {
@@ -127,25 +113,16 @@ async fn down_locked(
     let started = Instant::now();
     let inventory = session.discover(run.parallelism.into()).await?;
     let plan = plan_destroy(&session.nodes, &inventory);
-    if !plan.has_changes() {
-        println!(
-            "Nothing to delete: no resource carries berth:stack={}.",
-            session.manifest.name
-        );
+    let question = format!(
+        "Delete every resource of stack `{}`?",
+        session.manifest.name
+    );
+    let Some(ok) =
+        confirm_and_apply(session, global, run, &inventory, &plan, yes, &question).await?
+    else {
         footer(session, run, started);
         return Ok(ExitCode::SUCCESS);
-    }
-    show_plan(global, &plan)?;
-    if !confirm(
-        yes,
-        &format!(
-            "Delete every resource of stack `{}`?",
-            session.manifest.name
-        ),
-    )? {
-        return Ok(ExitCode::from(crate::EXIT_FAILURE));
-    }
-    let ok = execute(session, run, &plan, &inventory, global).await?;
+    };
     // Prove it: a fresh sweep of every kind must find nothing tagged with the stack.
     let left = session.discover(run.parallelism.into()).await?;
     if ok && left.is_empty() {
@@ -161,11 +138,36 @@ async fn down_locked(
         eprintln!("Still present: {}. Run `berth down` again.", ids.join(", "));
     }
     footer(session, run, started);
-    Ok(if ok && left.is_empty() {
+    Ok(exit(ok && left.is_empty()))
+}
+
+/// Show the plan, ask, apply. `None` when there was nothing to do; `Some(false)` when the
+/// apply failed or the user said no.
+async fn confirm_and_apply(
+    session: &Session,
+    global: &Global,
+    run: &RunArgs,
+    inventory: &Inventory,
+    plan: &Plan,
+    yes: bool,
+    question: &str,
+) -> Result<Option<bool>> {
+    show_plan(global, plan)?;
+    if !plan.has_changes() {
+        return Ok(None);
+    }
+    if !confirm(yes, question)? {
+        return Ok(Some(false));
+    }
+    Ok(Some(execute(session, run, plan, inventory, global).await?))
+}
+
+fn exit(success: bool) -> ExitCode {
+    if success {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(crate::EXIT_FAILURE)
-    })
+    }
 }
 
 fn show_plan(global: &Global, plan: &Plan) -> Result<()> {
