@@ -1,0 +1,114 @@
+//! The IAM policies berth generates, linted with parliament (installed by `make test`) and
+//! checked for least privilege: no wildcard actions, and every resource scoped to the stack
+//! except the one action AWS only grants on `*` (ecr:GetAuthorizationToken).
+
+use std::process::Command;
+
+use berth_aws::stack::{Inputs, nodes};
+use berth_engine::LogicalId;
+
+/// What the stack's references would resolve to in a real account.
+fn fake_output(id: &LogicalId, key: &str) -> Option<String> {
+    Some(match (id.as_str(), key) {
+        ("ecr", "arn") => "arn:aws:ecr:eu-west-2:123456789012:repository/hello".into(),
+        ("logs", "arn") => "arn:aws:logs:eu-west-2:123456789012:log-group:/berth/hello".into(),
+        _ => format!("{id}-{key}"),
+    })
+}
+
+fn policies(example: &str) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(format!(
+        "{}/../../examples/{example}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let manifest = berth_spec::parse(example, &text).unwrap();
+    let inputs = Inputs {
+        region: "eu-west-2".into(),
+        azs: vec!["eu-west-2a".into(), "eu-west-2b".into()],
+        ami: Some("ami-1".into()),
+    };
+    let mut out = Vec::new();
+    for node in nodes(&manifest, &inputs)
+        .into_iter()
+        .filter(|n| n.kind == "iam_role")
+    {
+        // Trust policies are resource policies (no Resource element): parliament lints
+        // identity policies, so trust is checked by hand in the test below.
+        let trust = node.props["trust"].resolve(&fake_output).unwrap();
+        let trust: serde_json::Value = serde_json::from_str(&trust).unwrap();
+        let principal = &trust["Statement"][0]["Principal"]["Service"];
+        assert!(
+            principal.is_string(),
+            "{}: exactly one service may assume it: {trust}",
+            node.id
+        );
+        assert_eq!(trust["Statement"].as_array().unwrap().len(), 1);
+        let doc = node.props["inline_policy"].resolve(&fake_output).unwrap();
+        if !doc.is_empty() {
+            out.push((format!("{} inline_policy", node.id), doc));
+        }
+    }
+    out
+}
+
+fn parliament(doc: &str) -> std::process::Output {
+    // Through python3 rather than the `parliament` script, which a fresh pip install may not
+    // have put on PATH yet.
+    Command::new("python3")
+        .args(["-c", "import sys; from parliament.cli import main; sys.exit(main(sys.argv))", "--string", doc])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect(
+            "parliament is not installed: `python3 -m pip install parliament` (make test does it)",
+        )
+}
+
+#[test]
+fn generated_policies_pass_parliament_and_stay_least_privilege() {
+    for example in ["seed-ec2.toml", "fargate.toml"] {
+        let docs = policies(example);
+        assert!(
+            docs.iter()
+                .any(|(name, _)| name == "role/execution inline_policy"),
+            "{example}: {docs:?}"
+        );
+        for (name, doc) in &docs {
+            let out = parliament(doc);
+            let findings = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success() && findings.trim().is_empty(),
+                "{example} {name}: parliament: {findings}"
+            );
+            let json: serde_json::Value = serde_json::from_str(doc).unwrap();
+            for statement in json["Statement"].as_array().unwrap() {
+                let actions: Vec<String> = match &statement["Action"] {
+                    serde_json::Value::Array(a) => {
+                        a.iter().map(|x| x.as_str().unwrap().to_string()).collect()
+                    }
+                    a => vec![a.as_str().unwrap().to_string()],
+                };
+                assert!(
+                    actions.iter().all(|a| !a.contains('*')),
+                    "{name}: wildcard action {actions:?}"
+                );
+                if statement["Resource"] == "*" {
+                    assert_eq!(
+                        actions,
+                        vec!["ecr:GetAuthorizationToken"],
+                        "{name}: only the ECR login is account-wide"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn parliament_does_flag_a_bad_policy() {
+    // The lint is real: the same check fails on a wildcard policy.
+    let out = parliament(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+    );
+    assert!(!out.status.success() || !out.stdout.is_empty());
+}
