@@ -56,7 +56,12 @@ fn parliament(doc: &str) -> std::process::Output {
     // Through python3 rather than the `parliament` script, which a fresh pip install may not
     // have put on PATH yet.
     Command::new("python3")
-        .args(["-c", "import sys; from parliament.cli import main; sys.exit(main(sys.argv))", "--string", doc])
+        .args([
+            "-c",
+            "import sys; from parliament.cli import main; sys.exit(main(sys.argv))",
+            "--string",
+            doc,
+        ])
         .stdin(std::process::Stdio::null())
         .output()
         .expect(
