@@ -27,14 +27,10 @@ pub fn load_manifest(path: &Path) -> Result<Manifest> {
         InvalidInput(format!("cannot read {}: {e}. {hint}.", path.display()))
     })?;
     let name = path.display().to_string();
-    berth_spec::parse(&name, &text).map_err(|err| {
-        let count = err.problems().len();
-        let report = format!("{:?}", miette::Report::new(err));
-        InvalidInput(format!(
-            "{report}\n{name}: {count} problem(s); nothing was sent to AWS."
-        ))
-        .into()
-    })
+    // miette's report names the file, every problem with its position, and that nothing
+    // was sent to AWS.
+    berth_spec::parse(&name, &text)
+        .map_err(|err| InvalidInput(format!("{:?}", miette::Report::new(err))).into())
 }
 
 /// A connected, planned-for stack.

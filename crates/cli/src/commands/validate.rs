@@ -36,7 +36,10 @@ pub fn run(global: &Global) -> Result<ExitCode> {
     };
     println!("  public subnets  {}", list(&net.public_subnets));
     println!("  private subnets {}", list(&net.private_subnets));
-    println!("  nat             {:?}", net.nat);
+    println!("  nat             {}", net.nat);
+    if !m.services.is_empty() {
+        println!("  capacity        {}", m.cluster.capacity);
+    }
     println!(
         "  private zone    {}",
         net.private_zone.as_deref().unwrap_or("(none)")

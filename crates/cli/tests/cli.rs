@@ -1,0 +1,137 @@
+//! The command line itself: bad input never reaches AWS, `init` writes a manifest that
+//! validates, and a non-interactive `up` without --yes changes nothing.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+fn berth_offline(dir: &std::path::Path, args: &[&str]) -> Run {
+    // A closed port: any AWS call would fail loudly instead of reaching anything.
+    Command::new(env!("CARGO_BIN_EXE_berth"))
+        .args(args)
+        .current_dir(dir)
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+        .env("AWS_REGION", "eu-west-2")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+        .into()
+}
+
+#[test]
+fn invalid_manifests_exit_2_with_positions_and_send_nothing() {
+    let m = Manifest::new("name = \"x\"\n[network]\nnta = \"single\"\ncidr = \"10.0.0.0/8\"\n");
+    for args in [
+        &["validate"][..],
+        &["plan"],
+        &["up", "--yes"],
+        &["down", "--yes"],
+    ] {
+        let command = args[0];
+        let out = berth_offline(m.dir.path(), args);
+        assert_eq!(out.code, 2, "{command}: {}", out.stderr);
+        assert!(
+            out.stderr
+                .contains("berth.toml:3:1: network.nta: unknown field `nta`, did you mean `nat`?"),
+            "{command}: {}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains("berth.toml:4:8: network.cidr"),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains("nothing was sent to AWS"),
+            "{}",
+            out.stderr
+        );
+    }
+    let missing = berth_offline(m.dir.path(), &["plan", "-f", "nope.toml"]);
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing.stderr.contains("cannot read nope.toml") && missing.stderr.contains("berth init"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[test]
+fn init_writes_a_manifest_that_validates_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    berth_offline(dir.path(), &["init"]).success();
+    let valid = berth_offline(dir.path(), &["validate"]).success();
+    assert!(
+        valid.stdout.contains("is valid: stack `hello`"),
+        "{}",
+        valid.stdout
+    );
+    let again = berth_offline(dir.path(), &["init"]);
+    assert_eq!(again.code, 1);
+    assert!(
+        again.stderr.contains("already exists; pass --force"),
+        "{}",
+        again.stderr
+    );
+}
+
+#[test]
+fn help_teaches_the_workflow() {
+    let help = berth_offline(std::path::Path::new("."), &["--help"]).success();
+    for word in [
+        "init",
+        "validate",
+        "plan",
+        "up",
+        "status",
+        "down",
+        "deploy",
+        "logs",
+        "graph",
+        "unlock",
+        "AWS is the state",
+    ] {
+        assert!(
+            help.stdout.contains(word),
+            "--help lacks {word}: {}",
+            help.stdout
+        );
+    }
+}
+
+#[tokio::test]
+async fn up_without_yes_and_without_a_terminal_changes_nothing() {
+    let aws = aws().await;
+    let stack = unique_stack("nty");
+    let m = Manifest::new(&format!(
+        "name = \"{stack}\"\nregion = \"eu-west-2\"\n[network]\nnat = \"none\"\nprivate_zone = \"\"\n"
+    ));
+    let out = berth_command(&m.path, &["up"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let out: Run = out.into();
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("--yes was not given. Nothing was changed"),
+        "{}",
+        out.stderr
+    );
+    let filter = aws_sdk_ec2::types::Filter::builder()
+        .name("tag:berth:stack")
+        .values(&stack)
+        .build();
+    assert!(
+        aws.ec2
+            .describe_vpcs()
+            .filters(filter)
+            .send()
+            .await
+            .unwrap()
+            .vpcs()
+            .is_empty()
+    );
+}
