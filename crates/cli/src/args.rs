@@ -85,6 +85,9 @@ pub enum Command {
     },
     /// Every resource of the stack: logical id, AWS id, state and drift from the manifest
     Status {
+        /// Refresh every few seconds until interrupted (Ctrl-C)
+        #[arg(long, short = 'w')]
+        watch: bool,
         #[command(flatten)]
         run: RunArgs,
     },

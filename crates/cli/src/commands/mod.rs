@@ -26,7 +26,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         } => apply::plan(global, &run, detailed_exitcode).await,
         Command::Up { yes, run } => apply::up(global, &run, yes).await,
         Command::Down { yes, run } => apply::down(global, &run, yes).await,
-        Command::Status { run } => status::run(global, &run).await,
+        Command::Status { watch, run } => status::run(global, &run, watch).await,
         Command::Deploy {
             service,
             image,

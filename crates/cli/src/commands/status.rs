@@ -1,5 +1,6 @@
 //! `berth status`: every resource of the stack, its AWS id, whether it exists and any drift.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -18,8 +19,21 @@ struct Row {
     drift: Vec<String>,
 }
 
-pub async fn run(global: &Global, run: &RunArgs) -> Result<ExitCode> {
+pub async fn run(global: &Global, run: &RunArgs, watch: bool) -> Result<ExitCode> {
     let session = Session::open(global).await?;
+    loop {
+        if watch && std::io::stdout().is_terminal() {
+            print!("\x1b[2J\x1b[H"); // clear the screen, cursor home
+        }
+        show(&session, global, run).await?;
+        if !watch {
+            return Ok(ExitCode::SUCCESS);
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    }
+}
+
+async fn show(session: &Session, global: &Global, run: &RunArgs) -> Result<()> {
     let inventory = session.discover(run.parallelism.into()).await?;
     let plan = plan(&session.nodes, &inventory, &session.registry)?;
     let services: Vec<(String, Option<String>)> = session
@@ -105,7 +119,7 @@ pub async fn run(global: &Global, run: &RunArgs) -> Result<ExitCode> {
         let ok = rows.iter().filter(|r| r.state == "ok").count();
         println!("\n{ok} of {} resources match the manifest.", rows.len());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// ARNs shown by their resource part, shortened: the table stays readable.
