@@ -82,7 +82,11 @@ impl Kind for ClusterCapacity {
             .clusters()
             .iter()
             .filter(|c| c.status() == Some("ACTIVE") && !c.capacity_providers().is_empty())
-            .filter(|c| owned_id(&crate::ecs_cluster::from_ecs(c.tags()), stack).is_some())
+            // Only the cluster berth made has a capacity association berth manages.
+            .filter(|c| {
+                owned_id(&crate::ecs_cluster::from_ecs(c.tags()), stack)
+                    .is_some_and(|id| id != berth_engine::UNMANAGED)
+            })
             .map(|c| {
                 let mut providers = c.capacity_providers().to_vec();
                 providers.sort();

@@ -1,7 +1,7 @@
 //! Tags and tag filters in the shapes the EC2 API wants.
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
-use berth_engine::{TAG_STACK, Tags};
+use berth_engine::{TAG_ID, TAG_STACK, Tags, UNMANAGED};
 
 pub fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
@@ -37,13 +37,15 @@ pub fn from_ec2(tags: &[Tag]) -> Tags {
         .collect()
 }
 
-/// The `berth:id` of a resource that belongs to `stack`. Checked here as well as in the
-/// API's filter, so a filter an API ignores can never hand berth another stack's resource.
+/// The `berth:id` of a resource that belongs to `stack`, or [`UNMANAGED`] for one that
+/// carries the stack's tag but no `berth:id` (made by hand: reported, and deleted only by
+/// `down`). Checked here as well as in the API's filter, so a filter an API ignores can never
+/// hand berth another stack's resource.
 pub fn owned_id<'a>(tags: &'a Tags, stack: &str) -> Option<&'a str> {
     if tags.get(TAG_STACK).map(String::as_str) != Some(stack) {
         return None;
     }
-    tags.get(berth_engine::TAG_ID).map(String::as_str)
+    Some(tags.get(TAG_ID).map_or(UNMANAGED, String::as_str))
 }
 
 /// Apply tag changes from a plan to an EC2 resource.

@@ -494,3 +494,70 @@ async fn killed_up_resumes_without_duplicates() {
     berth(&m.path, &["down", "--yes"]).success();
     assert_eq!(ec2_counts(&aws, &stack).await.values().sum::<usize>(), 0);
 }
+
+#[tokio::test]
+async fn a_resource_made_by_hand_with_the_stack_tag_is_reported_and_only_down_deletes_it() {
+    let aws = aws().await;
+    let stack = unique_stack("hand");
+    let m = Manifest::new(&manifest(&stack, "none", "h"));
+    berth(&m.path, &["up", "--yes"]).success();
+    let vpcs = aws
+        .ec2
+        .describe_vpcs()
+        .filters(by_stack(&stack))
+        .send()
+        .await
+        .unwrap();
+    let vpc = vpcs.vpcs()[0].vpc_id().unwrap();
+    // Someone adds a security group by hand and copies the stack tag, but not berth:id.
+    let by_hand = aws
+        .ec2
+        .create_security_group()
+        .vpc_id(vpc)
+        .group_name("debug-by-hand")
+        .description("made outside berth")
+        .tag_specifications(berth_aws::tags::ec2_tag_spec(
+            aws_sdk_ec2::types::ResourceType::SecurityGroup,
+            &BTreeMap::from([
+                ("berth:stack".to_string(), stack.clone()),
+                ("Name".to_string(), "debug-by-hand".to_string()),
+            ]),
+        ))
+        .send()
+        .await
+        .unwrap()
+        .group_id()
+        .unwrap()
+        .to_string();
+
+    let plan = berth(&m.path, &["plan"]).success();
+    assert!(
+        plan.stdout.contains("No changes")
+            && plan
+                .stdout
+                .contains(&format!("? security_group {by_hand} \"debug-by-hand\"")),
+        "reported, not planned for deletion: {}",
+        plan.stdout
+    );
+    let up = berth(&m.path, &["up", "--yes"]).success();
+    assert_eq!(up.mutating_calls(), 0, "up leaves it alone: {}", up.stderr);
+
+    let down = berth(&m.path, &["down", "--yes"]).success();
+    assert!(
+        down.stdout
+            .contains(&format!("unmanaged/security_group/{by_hand}")),
+        "down lists it: {}",
+        down.stdout
+    );
+    assert_eq!(ec2_counts(&aws, &stack).await.values().sum::<usize>(), 0);
+    let gone = aws
+        .ec2
+        .describe_security_groups()
+        .group_ids(&by_hand)
+        .send()
+        .await;
+    assert!(
+        gone.map(|o| o.security_groups().is_empty()).unwrap_or(true),
+        "down deleted {by_hand}"
+    );
+}

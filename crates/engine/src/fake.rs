@@ -176,6 +176,16 @@ impl FakeCloud {
         cloud_id
     }
 
+    /// A resource someone made by hand and tagged with the stack, but not with `berth:id`.
+    pub fn insert_by_hand(&self, kind: &'static str, stack: &str) -> String {
+        let cloud_id = self.insert(kind, crate::resource::UNMANAGED, stack);
+        let mut s = self.state.lock().unwrap();
+        let o = s.resources.get_mut(&cloud_id).expect("just inserted");
+        o.tags.remove(TAG_ID);
+        o.tags.insert("Name".into(), "made-by-hand".into());
+        cloud_id
+    }
+
     /// Count the call, apply a planned fault, and track concurrency.
     async fn enter(&self, kind: &'static str, op: Op, id: &str) -> Result<(), CloudError> {
         let latency = self.latency.lock().unwrap().get(id).copied();

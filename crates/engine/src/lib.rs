@@ -15,12 +15,12 @@ pub mod retry;
 pub use error::{CloudError, ErrorClass};
 pub use exec::{Event, Executor, Failure, Report, Verb};
 pub use plan::{
-    Action, DiscoverError, Inventory, Plan, PlanError, Registry, Step, Summary, discover, plan,
-    plan_destroy,
+    Action, DiscoverError, Inventory, Plan, PlanError, Registry, Step, Summary, Unmanaged,
+    discover, plan, plan_destroy,
 };
 pub use render::render_plan;
 pub use resource::{
     FieldChange, Kind, LogicalId, Node, Observed, OpCtx, Props, Resolved, TAG_ID, TAG_STACK, Tags,
-    Value, stack_tags,
+    UNMANAGED, Value, stack_tags,
 };
 pub use retry::RetryPolicy;

@@ -9,7 +9,9 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::Serialize;
 
 use crate::error::CloudError;
-use crate::resource::{FieldChange, Kind, LogicalId, Node, Observed, Props, Resolved, Tags};
+use crate::resource::{
+    FieldChange, Kind, LogicalId, Node, Observed, Props, Resolved, Tags, UNMANAGED,
+};
 use crate::retry::{RetryPolicy, retrying};
 
 /// Every resource kind the engine may meet, by name.
@@ -60,7 +62,12 @@ impl Inventory {
         found: impl IntoIterator<Item = Observed>,
     ) -> Result<Self, DiscoverError> {
         let mut by_id: BTreeMap<LogicalId, Vec<Observed>> = BTreeMap::new();
-        for o in found {
+        for mut o in found {
+            if o.id.as_str() == UNMANAGED {
+                // Named by its provider id, which is unique: it has no logical id of its own.
+                o.id = LogicalId(format!("unmanaged/{}/{}", o.kind, o.cloud_id));
+                o.unmanaged = true;
+            }
             by_id.entry(o.id.clone()).or_default().push(o);
         }
         let mut resources = BTreeMap::new();
@@ -182,6 +189,19 @@ pub struct Summary {
 pub struct Plan {
     #[serde(rename = "changes")]
     pub steps: Vec<Step>,
+    /// Resources tagged with the stack that berth did not make: reported, never touched by
+    /// `up` (`down` plans them as deletions instead).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unmanaged: Vec<Unmanaged>,
+}
+
+/// A resource carrying the stack's tag but no `berth:id`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Unmanaged {
+    pub kind: &'static str,
+    pub cloud_id: String,
+    /// Its `Name` tag, when it has one: the quickest way for a person to recognise it.
+    pub name: Option<String>,
 }
 
 impl Plan {
@@ -336,7 +356,16 @@ pub fn plan(nodes: &[Node], inventory: &Inventory, registry: &Registry) -> Resul
         });
     }
     let wanted: BTreeSet<&LogicalId> = nodes.iter().map(|n| &n.id).collect();
+    let mut unmanaged = Vec::new();
     for (id, observed) in inventory.iter().filter(|(id, _)| !wanted.contains(id)) {
+        if observed.unmanaged {
+            unmanaged.push(Unmanaged {
+                kind: observed.kind,
+                cloud_id: observed.cloud_id.clone(),
+                name: observed.tags.get("Name").cloned(),
+            });
+            continue;
+        }
         steps.push(Step {
             id: id.clone(),
             kind: observed.kind,
@@ -345,7 +374,7 @@ pub fn plan(nodes: &[Node], inventory: &Inventory, registry: &Registry) -> Resul
             deps: vec![],
         });
     }
-    Ok(Plan { steps })
+    Ok(Plan { steps, unmanaged })
 }
 
 /// Properties named `initial_*` are used when a resource is created and never compared after:
@@ -418,7 +447,8 @@ pub(crate) fn resolved_diff(node: &Resolved, current: &Observed) -> Vec<FieldCha
     changes
 }
 
-/// Delete everything that exists; the nodes (if any) only add ordering edges.
+/// Delete everything that exists, what was made by hand with the stack's tag too; the nodes
+/// (if any) only add ordering edges.
 pub fn plan_destroy(nodes: &[Node], inventory: &Inventory) -> Plan {
     let deps: HashMap<&LogicalId, Vec<LogicalId>> =
         nodes.iter().map(|n| (&n.id, n.deps())).collect();
@@ -432,7 +462,10 @@ pub fn plan_destroy(nodes: &[Node], inventory: &Inventory) -> Plan {
             deps: deps.get(id).cloned().unwrap_or_default(),
         })
         .collect();
-    Plan { steps }
+    Plan {
+        steps,
+        unmanaged: vec![],
+    }
 }
 
 impl fmt::Display for Summary {

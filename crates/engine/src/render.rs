@@ -46,6 +46,21 @@ pub fn render_plan(plan: &Plan, color: bool) -> String {
             out.push_str(&format!("      {}\n", render_change(change)));
         }
     }
+    if !plan.unmanaged.is_empty() {
+        out.push_str(&format!(
+            "\n{} tagged with this stack but not made by berth (no berth:id tag). \
+             `up` leaves them alone; `down` deletes them:\n",
+            paint(YELLOW, "Warning:")
+        ));
+        for u in &plan.unmanaged {
+            let name = u
+                .name
+                .as_deref()
+                .map(|n| format!(" \"{n}\""))
+                .unwrap_or_default();
+            out.push_str(&format!("  ? {} {}{name}\n", u.kind, u.cloud_id));
+        }
+    }
     let summary = plan.summary();
     if plan.has_changes() {
         out.push_str(&format!("\nPlan: {summary}.\n"));

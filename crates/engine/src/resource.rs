@@ -21,6 +21,9 @@ use crate::error::CloudError;
 pub const TAG_STACK: &str = "berth:stack";
 /// The tag that names a resource's logical id within its stack.
 pub const TAG_ID: &str = "berth:id";
+/// The logical id a kind's `discover` gives a resource that carries the stack's tag but no
+/// `berth:id`: someone made it by hand.
+pub const UNMANAGED: &str = "";
 
 pub type Tags = BTreeMap<String, String>;
 /// Resolved properties: every reference replaced by the dependency's output.
@@ -204,6 +207,10 @@ pub struct Observed {
     pub tags: Tags,
     /// What dependants may reference; always holds `id` (= `cloud_id`).
     pub outputs: Props,
+    /// Tagged with the stack but not with `berth:id`: made outside berth. `up` reports it and
+    /// leaves it alone; only `down` deletes it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unmanaged: bool,
 }
 
 impl Observed {
@@ -218,6 +225,7 @@ impl Observed {
             props: Props::new(),
             tags: Tags::new(),
             outputs,
+            unmanaged: false,
         }
     }
     /// What a successful create or update leaves: the node's own values under the provider's
@@ -292,6 +300,8 @@ pub trait Kind: Send + Sync {
         &[]
     }
     /// Every resource of this kind tagged with `stack`, in one call where the API allows.
+    /// One tagged with the stack but without `berth:id` comes back with an empty logical id
+    /// ([`UNMANAGED`]); the inventory names it and keeps it out of `up`'s way.
     async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError>;
     /// Create the resource with its tags in the same call where the API allows, and wait
     /// until it is usable by dependants.

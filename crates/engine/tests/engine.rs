@@ -419,6 +419,35 @@ async fn destroy_removes_orphans_too() {
     );
 }
 
+#[tokio::test]
+async fn a_resource_made_by_hand_with_the_stack_tag_is_reported_left_alone_then_deleted_by_down() {
+    let cloud = FakeCloud::new();
+    up(&cloud, &network()).await;
+    let by_hand = cloud.insert_by_hand("subnet", STACK);
+    let p = plan_for(&cloud, &network()).await;
+    assert!(!p.has_changes(), "up must not plan to delete it: {p:?}");
+    assert_eq!(
+        p.unmanaged,
+        vec![Unmanaged {
+            kind: "subnet",
+            cloud_id: by_hand.clone(),
+            name: Some("made-by-hand".into()),
+        }]
+    );
+    let rendered = render_plan(&p, false);
+    assert!(
+        rendered.contains(&format!("? subnet {by_hand} \"made-by-hand\""))
+            && rendered.contains("`down` deletes them"),
+        "{rendered}"
+    );
+    assert!(up(&cloud, &network()).await.is_success());
+    assert!(cloud.len() == 6, "up left it in place");
+    let report = down(&cloud, &network()).await;
+    assert!(report.is_success(), "{}", report.render_summary());
+    assert_eq!(report.deleted, 6, "down deletes it with the rest");
+    assert!(cloud.is_empty());
+}
+
 #[test]
 fn rejects_cycles_and_unknown_references() {
     let cloud = FakeCloud::new();
