@@ -36,9 +36,11 @@ fuzz:
 fmt:
 	cargo fmt --all
 
+## lint: formatting, clippy with warnings denied, cargo deny (licences, bans, sources, advisories)
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	scripts/deny
 
 # The seed's own targets, now thin wrappers over berth (MANIFEST=examples/seed-ec2.toml to pick one).
 validate: build
