@@ -2,6 +2,7 @@
 //! with the call-counting interceptor.
 
 use aws_config::{BehaviorVersion, Region};
+use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::faults::FaultInjector;
@@ -42,6 +43,10 @@ pub enum ConnectError {
         "no AWS region: set `region` in berth.toml, pass --region, or export AWS_REGION (e.g. AWS_REGION=eu-west-2)"
     )]
     NoRegion,
+    #[error(
+        "cannot reach AWS in {region}: {reason}. Check the region name and your network (or AWS_ENDPOINT_URL, if set); nothing was changed"
+    )]
+    Unreachable { region: String, reason: String },
     #[error("AWS credentials not usable in {region}: {reason}. {hint}")]
     Credentials {
         region: String,
@@ -51,6 +56,7 @@ pub enum ConnectError {
 }
 
 const CREDENTIALS_HINT: &str = "Set AWS_PROFILE (and run `aws sso login` for SSO profiles), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY";
+const EXPIRED_HINT: &str = "They are temporary credentials that have run out: run `aws sso login` (SSO profiles) or export fresh ones, then rerun; nothing was changed";
 
 /// A client of one service from the shared configuration, with the call counter (and the
 /// fault injector, when a resilience test asks for one).
@@ -74,13 +80,19 @@ impl Aws {
         if let Some(profile) = &options.profile {
             loader = loader.profile_name(profile);
         }
-        let shared = loader.load().await;
+        let mut shared = loader.load().await;
+        let faults = FaultInjector::from_env();
+        if let Some(faults) = &faults {
+            shared = shared
+                .into_builder()
+                .http_client(faults.wrap(crate::faults::https_client()))
+                .build();
+        }
         let region = shared
             .region()
             .map(|r| r.to_string())
             .ok_or(ConnectError::NoRegion)?;
         let stats = ApiStats::default();
-        let faults = FaultInjector::from_env();
         Ok(Aws {
             region,
             ec2: client!(aws_sdk_ec2, &shared, stats, &faults),
@@ -105,7 +117,31 @@ impl Aws {
     pub async fn account(&self) -> Result<String, ConnectError> {
         match self.sts.get_caller_identity().send().await {
             Ok(out) => Ok(out.account().unwrap_or_default().to_string()),
+            Err(SdkError::DispatchFailure(failure)) => {
+                // The chain's report lists every provider it tried: its first line says it.
+                let reason = failure
+                    .as_connector_error()
+                    .map(|e| crate::error::root_cause(e))
+                    .unwrap_or_default();
+                let reason = reason.lines().next().unwrap_or_default();
+                let reason = reason.trim_end_matches(" Attempted:").trim_end_matches('.');
+                let reason = reason.to_string();
+                let region = self.region.clone();
+                Err(if failure.is_io() || failure.is_timeout() {
+                    ConnectError::Unreachable { region, reason }
+                } else {
+                    ConnectError::Credentials {
+                        region,
+                        reason,
+                        hint: CREDENTIALS_HINT,
+                    }
+                })
+            }
             Err(err) => {
+                let expired = matches!(
+                    err.code(),
+                    Some("ExpiredToken" | "ExpiredTokenException" | "RequestExpired")
+                );
                 let reason = match (err.code(), err.message()) {
                     (Some(code), Some(msg)) => format!("{code}: {msg}"),
                     _ => crate::error::classify(err).message,
@@ -113,7 +149,11 @@ impl Aws {
                 Err(ConnectError::Credentials {
                     region: self.region.clone(),
                     reason,
-                    hint: CREDENTIALS_HINT,
+                    hint: if expired {
+                        EXPIRED_HINT
+                    } else {
+                        CREDENTIALS_HINT
+                    },
                 })
             }
         }

@@ -112,7 +112,7 @@ pub fn ignore_not_found(result: Result<(), CloudError>) -> Result<(), CloudError
 }
 
 /// The innermost error message, without the SDK's wrapper text.
-fn root_cause(err: &(dyn StdError + 'static)) -> String {
+pub(crate) fn root_cause(err: &(dyn StdError + 'static)) -> String {
     let mut cur = err;
     while let Some(next) = cur.source() {
         cur = next;

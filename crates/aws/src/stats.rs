@@ -1,12 +1,14 @@
 //! Counts every AWS API request in one place: an SDK interceptor installed on every client.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
@@ -15,9 +17,14 @@ use aws_smithy_types::config_bag::ConfigBag;
 #[derive(Clone, Debug, Default)]
 pub struct ApiStats {
     calls: Arc<Mutex<BTreeMap<(String, String), u64>>>,
+    retries: Arc<AtomicU64>,
 }
 
 impl ApiStats {
+    /// Requests the SDK sent again after a throttle, a 5xx or a failure in transit.
+    pub fn sdk_retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
     pub fn total(&self) -> u64 {
         self.calls.lock().unwrap().values().sum()
     }
@@ -39,6 +46,7 @@ impl ApiStats {
     }
     pub fn reset(&self) {
         self.calls.lock().unwrap().clear();
+        self.retries.store(0, Ordering::Relaxed);
     }
     fn record(&self, service: &str, operation: &str) {
         *self
@@ -68,6 +76,12 @@ impl Intercept for ApiStats {
     ) -> Result<(), BoxError> {
         if let Some(meta) = cfg.load::<Metadata>() {
             self.record(meta.service(), meta.name());
+        }
+        if cfg
+            .load::<RequestAttempts>()
+            .is_some_and(|a| a.attempts() > 1)
+        {
+            self.retries.fetch_add(1, Ordering::Relaxed);
         }
         Ok(())
     }

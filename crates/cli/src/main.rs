@@ -20,7 +20,15 @@ pub const EXIT_INVALID: u8 = 2;
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("BERTH_LOG"))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::from_env("BERTH_LOG")
+                // It complains about every response the fault injector makes up.
+                .add_directive(
+                    "aws_smithy_runtime::client::http::connection_poisoning=off"
+                        .parse()
+                        .expect("a valid directive"),
+                ),
+        )
         .with_writer(std::io::stderr)
         .without_time()
         .init();

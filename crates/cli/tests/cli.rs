@@ -135,3 +135,70 @@ async fn up_without_yes_and_without_a_terminal_changes_nothing() {
             .is_empty()
     );
 }
+
+/// A broken environment is one sentence on stderr, exit 1, and nothing created.
+#[tokio::test]
+async fn broken_credentials_or_network_give_one_sentence_and_create_nothing() {
+    let aws = aws().await;
+    let stack = unique_stack("env");
+    let m = Manifest::new(&format!(
+        "name = \"{stack}\"\nregion = \"eu-west-2\"\n[network]\nnat = \"none\"\nprivate_zone = \"\"\n"
+    ));
+    // (case, variables set, variables removed, the sentence expected)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str], &'a str);
+    let cases: [Case; 3] = [
+        (
+            "expired credentials",
+            &[("BERTH_FAULTS", "expired")],
+            &[],
+            "ExpiredToken: The security token included in the request is expired. They are temporary credentials that have run out: run `aws sso login`",
+        ),
+        (
+            "no credentials",
+            &[
+                ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"),
+                ("AWS_CONFIG_FILE", "/nonexistent"),
+            ],
+            &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"],
+            "no credentials found in chain. Set AWS_PROFILE",
+        ),
+        (
+            "AWS unreachable",
+            &[("AWS_ENDPOINT_URL", "http://127.0.0.1:1")],
+            &[],
+            "cannot reach AWS in eu-west-2: Connection refused",
+        ),
+    ];
+    for (case, set, unset, expected) in cases {
+        let mut cmd = berth_command(&m.path, &["up", "--yes"]);
+        cmd.envs(set.iter().copied());
+        for var in unset {
+            cmd.env_remove(var);
+        }
+        let out: Run = cmd.output().unwrap().into();
+        assert_eq!(out.code, 1, "{case}: {}", out.stderr);
+        let errors: Vec<&str> = out
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error:"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{case}: {}", out.stderr);
+        assert!(
+            errors[0].contains(expected) && !errors[0].contains('\n'),
+            "{case}: {}",
+            out.stderr
+        );
+    }
+    let filter = aws_sdk_ec2::types::Filter::builder()
+        .name("tag:berth:stack")
+        .values(&stack)
+        .build();
+    let vpcs = aws
+        .ec2
+        .describe_vpcs()
+        .filters(filter)
+        .send()
+        .await
+        .unwrap();
+    assert!(vpcs.vpcs().is_empty(), "nothing was created");
+}

@@ -1,6 +1,6 @@
-//! Resilience: with a fifth of all AWS requests failing in transit (BERTH_FAULTS), `up` and
-//! `down` of the whole seed stack still converge, with exactly one of each resource, and
-//! nothing is left after `down`.
+//! Resilience: with a fifth of all AWS requests answered by throttling errors, 500s, timeouts
+//! and (EC2 deletes) DependencyViolation (BERTH_FAULTS), `up` and `down` of the whole seed
+//! stack still converge, with exactly one of each resource, and nothing is left after `down`.
 
 mod common;
 
@@ -51,6 +51,11 @@ async fn whole_stack_converges_through_a_fifth_of_requests_failing() {
         assert!(
             injected(&up) > 10,
             "the faults really happened: {}",
+            up.stderr
+        );
+        assert!(
+            up.stderr.contains("retried by the SDK"),
+            "the summary counts retries: {}",
             up.stderr
         );
         // A clean look (no faults): exactly what the manifest asks for, once each.

@@ -229,8 +229,12 @@ async fn execute(
 /// Time and API calls, always; per-operation counts with --stats.
 fn footer(session: &Session, run: &RunArgs, started: Instant) {
     let stats = &session.aws.stats;
+    let retried = match stats.sdk_retries() {
+        0 => String::new(),
+        n => format!(", {n} retried by the SDK"),
+    };
     eprintln!(
-        "{:.2}s, {} AWS API calls ({} mutating)",
+        "{:.2}s, {} AWS API calls ({} mutating{retried})",
         started.elapsed().as_secs_f64(),
         stats.total(),
         stats.mutating()
