@@ -3,7 +3,7 @@ SHELL := /bin/bash
 MANIFEST ?= berth.toml
 BERTH := target/release/berth
 
-.PHONY: demo test build image bench bench-hello fuzz fmt lint validate plan apply destroy emulator-start emulator-stop
+.PHONY: demo test build image bench bench-hello fuzz reliability fmt lint validate plan apply destroy emulator-start emulator-stop
 
 ## demo: the whole stack up and down against the local AWS emulator (no AWS account needed)
 demo:
@@ -32,6 +32,10 @@ bench-hello:
 ## fuzz: the manifest parser against 20,000 generated inputs per property (make test runs 256)
 fuzz:
 	PROPTEST_CASES=20000 cargo test --release -p berth-spec --test fuzz
+
+## reliability: many fault seeds, a SIGKILL after every mutating call, concurrent ups; one table
+reliability:
+	scripts/reliability
 
 fmt:
 	cargo fmt --all

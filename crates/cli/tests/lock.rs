@@ -101,38 +101,47 @@ async fn stale_locks_are_taken_over() {
 
 #[tokio::test]
 async fn two_concurrent_ups_never_interleave() {
-    let _ = aws().await; // points the environment at the emulator
-    let stack = unique_stack("two");
-    let m = Manifest::new(&manifest(&stack));
-    let spawn = || {
-        berth_command(&m.path, &["up", "--yes"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    let (a, b) = (spawn(), spawn());
-    let runs: Vec<Run> = [a, b]
-        .into_iter()
-        .map(|c| c.wait_with_output().unwrap().into())
-        .collect();
-    let ok = runs.iter().filter(|r| r.code == 0).count();
-    let locked = runs
-        .iter()
-        .filter(|r| r.stderr.contains("is locked by"))
-        .count();
-    // Either one ran while the other was refused, or they ran one after the other.
-    assert!(
-        ok == 2 || (ok == 1 && locked == 1),
-        "{:?}",
-        runs.iter().map(|r| &r.stderr).collect::<Vec<_>>()
-    );
-    assert!(
-        berth(&m.path, &["plan"])
-            .success()
-            .stdout
-            .contains("No changes"),
-        "one of everything"
-    );
-    berth(&m.path, &["down", "--yes"]).success();
+    let aws = aws().await;
+    let mut tally = Tally::default();
+    for _ in 0..knob("BERTH_CONCURRENT_RUNS", 1) {
+        tally.runs += 1;
+        let stack = unique_stack("two");
+        let m = Manifest::new(&manifest(&stack));
+        let spawn = || {
+            berth_command(&m.path, &["up", "--yes"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (spawn(), spawn());
+        let runs: Vec<Run> = [a, b]
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap().into())
+            .collect();
+        tally.retries += runs.iter().map(Run::retries).sum::<u64>();
+        let ok = runs.iter().filter(|r| r.code == 0).count();
+        let locked = runs
+            .iter()
+            .filter(|r| r.stderr.contains("is locked by"))
+            .count();
+        // Either one ran while the other was refused, or they ran one after the other; and
+        // then there is one of everything.
+        let plan = berth(&m.path, &["plan"]);
+        let down = berth(&m.path, &["down", "--yes"]);
+        tally.leaked += leaked(&aws, &stack).await.len();
+        if (ok == 2 || (ok == 1 && locked == 1))
+            && plan.stdout.contains("No changes")
+            && down.code == 0
+        {
+            tally.converged += 1;
+        } else {
+            tally.problems.push(format!(
+                "{:?}\n{}",
+                runs.iter().map(|r| &r.stderr).collect::<Vec<_>>(),
+                plan.stdout
+            ));
+        }
+    }
+    tally.finish("two concurrent ups on one stack");
 }

@@ -377,6 +377,7 @@ async fn retries_dependency_violations_while_deleting() {
 #[tokio::test]
 async fn resumes_after_a_crash_at_every_position() {
     let ids: Vec<String> = network().iter().map(|n| n.id.to_string()).collect();
+    let mut retries = 0;
     for crashed in &ids {
         let cloud = FakeCloud::new();
         cloud.crash_after_create(crashed);
@@ -400,7 +401,13 @@ async fn resumes_after_a_crash_at_every_position() {
         );
         assert!(down(&cloud, &network()).await.is_success());
         assert!(cloud.is_empty());
+        retries += u64::from(first.retries + second.retries);
     }
+    // A row of `make reliability`'s table: every position converged, nothing leaked.
+    println!(
+        "RELIABILITY\tcrash after each create, then up (fake cloud)\t{n}\t{n}\t0\t{retries}",
+        n = ids.len()
+    );
 }
 
 #[tokio::test]

@@ -92,6 +92,32 @@ impl Run {
         let inner = line.split('(').nth(1).expect("(n mutating)");
         inner.split_whitespace().next().unwrap().parse().unwrap()
     }
+    /// Retries berth reported: the SDK's (footer) and the engine's (apply summary).
+    pub fn retries(&self) -> u64 {
+        let number_before = |line: &str, words: &str| -> u64 {
+            line.split(words)
+                .next()
+                .and_then(|head| head.rsplit([' ', '(']).next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
+        };
+        self.stderr
+            .lines()
+            .map(|l| {
+                let sdk = if l.contains(" retried by the SDK") {
+                    number_before(l, " retried by the SDK")
+                } else {
+                    0
+                };
+                let engine = if l.contains(" retries)") {
+                    number_before(l, " retries)")
+                } else {
+                    0
+                };
+                sdk + engine
+            })
+            .sum()
+    }
     #[track_caller]
     pub fn success(self) -> Run {
         assert_eq!(
@@ -130,4 +156,50 @@ pub fn berth(manifest: &Path, args: &[&str]) -> Run {
         .output()
         .expect("run berth")
         .into()
+}
+
+// Reliability scenarios: short in `make test`, long in `make reliability`.
+
+/// A number from the environment (`make reliability` raises them), or the default.
+pub fn knob(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Resources still tagged with the stack, found by berth's own sweep of every kind.
+pub async fn leaked(aws: &berth_aws::Aws, stack: &str) -> Vec<String> {
+    let registry = berth_aws::stack::registry(aws);
+    let left = berth_engine::discover(&registry, stack, 8).await.unwrap();
+    left.iter()
+        .map(|(id, o)| format!("{id} ({})", o.cloud_id))
+        .collect()
+}
+
+/// One scenario's results, printed as a row of the reliability table.
+#[derive(Default)]
+pub struct Tally {
+    pub runs: usize,
+    pub converged: usize,
+    pub leaked: usize,
+    pub retries: u64,
+    pub problems: Vec<String>,
+}
+
+impl Tally {
+    pub fn finish(self, scenario: &str) {
+        println!(
+            "RELIABILITY\t{scenario}\t{}\t{}\t{}\t{}",
+            self.runs, self.converged, self.leaked, self.retries
+        );
+        assert!(
+            self.problems.is_empty() && self.converged == self.runs && self.leaked == 0,
+            "{scenario}: {} of {} runs converged, {} resources leaked:\n{}",
+            self.converged,
+            self.runs,
+            self.leaked,
+            self.problems.join("\n")
+        );
+    }
 }
