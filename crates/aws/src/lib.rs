@@ -24,6 +24,7 @@ pub mod lock;
 pub mod log_group;
 pub mod namespace;
 pub mod nat_gateway;
+pub mod overlap;
 pub mod route_table;
 pub mod scaling_policy;
 pub mod scaling_target;

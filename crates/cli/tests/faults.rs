@@ -12,24 +12,6 @@ mod common;
 
 use common::*;
 
-fn seed_manifest(stack: &str) -> String {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/seed-ec2.toml"
-    ))
-    .unwrap();
-    text.lines()
-        .map(|l| {
-            if l.starts_with("name = ") {
-                format!("name = \"{stack}\"")
-            } else {
-                l.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 fn with_faults(m: &Manifest, args: &[&str], faults: &str) -> Run {
     berth_command(&m.path, args)
         .env("BERTH_FAULTS", faults)
@@ -54,7 +36,7 @@ async fn whole_stack_converges_through_a_fifth_of_requests_failing() {
     for seed in 1..=knob("BERTH_FAULT_SEEDS", 2) {
         tally.runs += 1;
         let stack = unique_stack("flt");
-        let m = Manifest::new(&seed_manifest(&stack));
+        let m = Manifest::new(&in_range(&example("seed-ec2.toml", &stack), 29));
         let up = with_faults(&m, &["up", "--yes"], &format!("rate=0.2,seed={seed}"));
         assert!(
             injected(&up) > 10,
@@ -92,7 +74,7 @@ async fn up_killed_after_any_mutating_call_is_finished_by_the_next_up() {
     let every = knob("BERTH_KILL_POSITIONS", 3) == 0;
     let positions: Vec<u64> = if every {
         let stack = unique_stack("cnt");
-        let m = Manifest::new(&seed_manifest(&stack));
+        let m = Manifest::new(&in_range(&example("seed-ec2.toml", &stack), 30));
         let total = berth(&m.path, &["up", "--yes"]).success().mutating_calls();
         berth(&m.path, &["down", "--yes"]).success();
         (1..=total).collect()
@@ -107,7 +89,7 @@ async fn up_killed_after_any_mutating_call_is_finished_by_the_next_up() {
     for position in positions {
         tally.runs += 1;
         let stack = unique_stack("sigkill");
-        let m = Manifest::new(&seed_manifest(&stack));
+        let m = Manifest::new(&in_range(&example("seed-ec2.toml", &stack), 30));
         let killed = with_faults(&m, &["up", "--yes"], &format!("kill_after={position}"));
         assert_eq!(
             killed.code, -1,

@@ -8,9 +8,10 @@ use std::process::Stdio;
 use aws_sdk_ssm::types::ParameterType;
 use common::*;
 
-fn manifest(stack: &str) -> String {
+/// Each test its own address range (`octet`): they run side by side.
+fn manifest(stack: &str, octet: u8) -> String {
     format!(
-        "name = \"{stack}\"\nregion = \"eu-west-2\"\n[network]\nazs = 2\nnat = \"single\"\nprivate_zone = \"\"\n"
+        "name = \"{stack}\"\nregion = \"eu-west-2\"\n[network]\ncidr = \"172.{octet}.0.0/16\"\nazs = 2\nnat = \"single\"\nprivate_zone = \"\"\n"
     )
 }
 
@@ -36,12 +37,12 @@ async fn put_lock(aws: &berth_aws::Aws, stack: &str, host: &str, pid: u32, expir
 async fn a_live_lock_stops_up_and_down_until_unlocked() {
     let aws = aws().await;
     let stack = unique_stack("lck");
-    let m = Manifest::new(&manifest(&stack));
+    let m = Manifest::new(&manifest(&stack, 20));
     berth(&m.path, &["up", "--yes"]).success();
     put_lock(&aws, &stack, "ci-runner-7", 4242, 600).await;
 
     // A change to apply, and someone else holds the stack: refused, nothing touched.
-    m.rewrite(&manifest(&stack).replace("nat = \"single\"", "nat = \"none\""));
+    m.rewrite(&manifest(&stack, 20).replace("nat = \"single\"", "nat = \"none\""));
     let up = berth(&m.path, &["up", "--yes"]);
     assert_eq!(up.code, 1);
     assert!(
@@ -87,7 +88,7 @@ async fn a_live_lock_stops_up_and_down_until_unlocked() {
 async fn stale_locks_are_taken_over() {
     let aws = aws().await;
     let stack = unique_stack("stl");
-    let m = Manifest::new(&manifest(&stack));
+    let m = Manifest::new(&manifest(&stack, 21));
     put_lock(&aws, &stack, "gone-laptop", 1, -1).await; // expired
     berth(&m.path, &["up", "--yes"]).success();
     // A dead process on this machine (a SIGKILLed run) holds it: taken over too.
@@ -106,7 +107,7 @@ async fn two_concurrent_ups_never_interleave() {
     for _ in 0..knob("BERTH_CONCURRENT_RUNS", 1) {
         tally.runs += 1;
         let stack = unique_stack("two");
-        let m = Manifest::new(&manifest(&stack));
+        let m = Manifest::new(&manifest(&stack, 22));
         let spawn = || {
             berth_command(&m.path, &["up", "--yes"])
                 .stdout(Stdio::piped())

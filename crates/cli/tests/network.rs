@@ -418,8 +418,8 @@ async fn network_lifecycle_up_converge_change_drift_down() {
 async fn two_stacks_do_not_see_each_other() {
     let aws = aws().await;
     let (a, b) = (unique_stack("twoa"), unique_stack("twob"));
-    let ma = Manifest::new(&manifest(&a, "none", "a"));
-    let mb = Manifest::new(&manifest(&b, "none", "b"));
+    let ma = Manifest::new(&in_range(&manifest(&a, "none", "a"), 25));
+    let mb = Manifest::new(&in_range(&manifest(&b, "none", "b"), 26));
     berth(&ma.path, &["up", "--yes"]).success();
     berth(&mb.path, &["up", "--yes"]).success();
     assert!(
@@ -445,7 +445,7 @@ async fn two_stacks_do_not_see_each_other() {
 async fn killed_up_resumes_without_duplicates() {
     let aws = aws().await;
     let stack = unique_stack("kill");
-    let m = Manifest::new(&manifest(&stack, "per-az", "k"));
+    let m = Manifest::new(&in_range(&manifest(&stack, "per-az", "k"), 27));
     // SIGKILL berth as soon as the first resource exists: the run stops partway.
     let mut child = berth_command(&m.path, &["up", "--yes"])
         .stdout(std::process::Stdio::null())
@@ -499,7 +499,7 @@ async fn killed_up_resumes_without_duplicates() {
 async fn a_resource_made_by_hand_with_the_stack_tag_is_reported_and_only_down_deletes_it() {
     let aws = aws().await;
     let stack = unique_stack("hand");
-    let m = Manifest::new(&manifest(&stack, "none", "h"));
+    let m = Manifest::new(&in_range(&manifest(&stack, "none", "h"), 28));
     berth(&m.path, &["up", "--yes"]).success();
     let vpcs = aws
         .ec2
@@ -560,4 +560,40 @@ async fn a_resource_made_by_hand_with_the_stack_tag_is_reported_and_only_down_de
         gone.map(|o| o.security_groups().is_empty()).unwrap_or(true),
         "down deleted {by_hand}"
     );
+}
+
+#[tokio::test]
+async fn a_vpc_overlapping_another_stacks_is_refused_before_anything_is_made() {
+    let aws = aws().await;
+    let (a, b) = (unique_stack("ovla"), unique_stack("ovlb"));
+    let ma = Manifest::new(&in_range(&manifest(&a, "none", "a"), 23));
+    berth(&ma.path, &["up", "--yes"]).success();
+    // B asks for half of A's range.
+    let b_text = manifest(&b, "none", "b").replace("172.24.0.0/16", "172.23.128.0/17");
+    let mb = Manifest::new(&b_text);
+    for args in [&["plan"][..], &["up", "--yes"]] {
+        let out = berth(&mb.path, args);
+        assert_eq!(out.code, 1, "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr
+                .contains("network.cidr 172.23.128.0/17 overlaps vpc-")
+                && out
+                    .stderr
+                    .contains(&format!("(172.23.0.0/16) of stack `{a}`"))
+                && out.stderr.contains("e.g. cidr = \"10.")
+                && out.stderr.contains("allow_overlap = true"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+    assert_eq!(ec2_counts(&aws, &b).await.values().sum::<usize>(), 0);
+    // Said on purpose: allowed.
+    mb.rewrite(&b_text.replace("[network]\n", "[network]\nallow_overlap = true\n"));
+    assert!(
+        berth(&mb.path, &["plan"])
+            .success()
+            .stdout
+            .contains("+ vpc")
+    );
+    berth(&ma.path, &["down", "--yes"]).success();
 }

@@ -8,25 +8,6 @@ mod common;
 use aws_sdk_ec2::types::Filter;
 use common::*;
 
-/// An example manifest under a unique stack name.
-fn example(file: &str, stack: &str) -> String {
-    let text = std::fs::read_to_string(format!(
-        "{}/../../examples/{file}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
-    text.lines()
-        .map(|l| {
-            if l.starts_with("name = ") {
-                format!("name = \"{stack}\"")
-            } else {
-                l.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 fn by_stack(stack: &str) -> Filter {
     Filter::builder()
         .name("tag:berth:stack")
@@ -502,7 +483,7 @@ async fn seed_ec2_stack_up_converge_deploy_down() {
 async fn fargate_stack_up_converge_deploy_down() {
     let aws = aws().await;
     let stack = unique_stack("fg");
-    let text = example("fargate.toml", &stack);
+    let text = in_range(&example("fargate.toml", &stack), 25);
     let m = Manifest::new(&text);
     berth(&m.path, &["up", "--yes"]).success();
 

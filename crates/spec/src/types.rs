@@ -36,6 +36,9 @@ pub struct Network {
     /// Private DNS zone (a Cloud Map private DNS namespace) on the VPC.
     /// Default `Some("myorg.local")`; `private_zone = ""` gives `None`.
     pub private_zone: Option<String>,
+    /// Let a new VPC overlap another berth stack's. Default `false`: overlapping stacks can
+    /// never be peered or routed to each other, so `up` refuses unless this says they won't be.
+    pub allow_overlap: bool,
     /// VPC endpoints to create. Default none. Unique.
     pub endpoints: Vec<Endpoint>,
     /// One public subnet per AZ, in AZ order. Always filled after parsing.

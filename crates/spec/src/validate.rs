@@ -33,6 +33,7 @@ const NETWORK_KEYS: &[&str] = &[
     "endpoints",
     "public_subnets",
     "private_subnets",
+    "allow_overlap",
 ];
 const CLUSTER_KEYS: &[&str] = &[
     "capacity",
@@ -797,6 +798,8 @@ fn network(cx: &mut Cx, t: &Tbl, region: Option<&str>) -> (Network, Option<Range
         }
     };
 
+    let allow_overlap = cx.boolean(t, "allow_overlap").is_some_and(|b| b.v);
+
     // azs
     let before = cx.problems.len();
     let azs = azs(cx, t, region);
@@ -944,6 +947,7 @@ fn network(cx: &mut Cx, t: &Tbl, region: Option<&str>) -> (Network, Option<Range
             azs,
             nat,
             private_zone,
+            allow_overlap,
             endpoints,
             public_subnets,
             private_subnets,

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Result, bail};
-use berth_engine::{Executor, Inventory, Plan, plan_destroy, render_plan};
+use berth_engine::{Action, Executor, Inventory, Plan, plan_destroy, render_plan};
 
 use crate::args::{Global, Output, RunArgs};
 use crate::progress::{self, color_enabled};
@@ -17,6 +17,14 @@ use berth_aws::lock::StackLock;
 async fn planned(session: &Session, run: &RunArgs) -> Result<(Inventory, Plan)> {
     let inventory = session.discover(run.parallelism.into()).await?;
     let plan = berth_engine::plan(&session.nodes, &inventory, &session.registry)?;
+    let creates_vpc = plan
+        .steps
+        .iter()
+        .any(|s| s.kind == "vpc" && s.action == Action::Create);
+    let network = &session.manifest.network;
+    if creates_vpc && !network.allow_overlap {
+        berth_aws::overlap::check(&session.aws, &session.manifest.name, network.cidr).await?;
+    }
     Ok((inventory, plan))
 }
 

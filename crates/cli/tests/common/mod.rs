@@ -55,6 +55,36 @@ pub fn unique_stack(prefix: &str) -> String {
     )
 }
 
+/// A shipped example with its stack renamed.
+pub fn example(file: &str, stack: &str) -> String {
+    let text = std::fs::read_to_string(format!(
+        "{}/../../examples/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    text.lines()
+        .map(|l| {
+            if l.starts_with("name = ") {
+                format!("name = \"{stack}\"")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `text` moved from 172.24.0.0/16 to 172.`octet`.0.0/16: tests that run side by side use
+/// separate ranges, as berth asks of any two stacks (`network.allow_overlap`).
+pub fn in_range(text: &str, octet: u8) -> String {
+    let text = if text.contains("cidr = ") {
+        text.to_string()
+    } else {
+        text.replace("[network]\n", "[network]\ncidr = \"172.24.0.0/16\"\n")
+    };
+    text.replace("172.24.", &format!("172.{octet}."))
+}
+
 /// A manifest in its own temporary directory.
 pub struct Manifest {
     pub dir: tempfile::TempDir,
