@@ -30,6 +30,20 @@ fn by_stack(stack: &str) -> Filter {
         .build()
 }
 
+async fn vpc_ids(aws: &berth_aws::Aws, stack: &str) -> Vec<String> {
+    let out = aws
+        .ec2
+        .describe_vpcs()
+        .filters(by_stack(stack))
+        .send()
+        .await
+        .unwrap();
+    out.vpcs()
+        .iter()
+        .filter_map(|v| v.vpc_id().map(str::to_string))
+        .collect()
+}
+
 fn tag_map(tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
     tags.iter()
         .map(|t| (t.key().unwrap().to_string(), t.value().unwrap().to_string()))
@@ -454,14 +468,7 @@ async fn killed_up_resumes_without_duplicates() {
         .unwrap();
     let started = std::time::Instant::now();
     loop {
-        let vpcs = aws
-            .ec2
-            .describe_vpcs()
-            .filters(by_stack(&stack))
-            .send()
-            .await
-            .unwrap();
-        if !vpcs.vpcs().is_empty() || started.elapsed().as_secs() > 60 {
+        if !vpc_ids(&aws, &stack).await.is_empty() || started.elapsed().as_secs() > 60 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
@@ -501,19 +508,12 @@ async fn a_resource_made_by_hand_with_the_stack_tag_is_reported_and_only_down_de
     let stack = unique_stack("hand");
     let m = Manifest::new(&in_range(&manifest(&stack, "none", "h"), 28));
     berth(&m.path, &["up", "--yes"]).success();
-    let vpcs = aws
-        .ec2
-        .describe_vpcs()
-        .filters(by_stack(&stack))
-        .send()
-        .await
-        .unwrap();
-    let vpc = vpcs.vpcs()[0].vpc_id().unwrap();
+    let vpc = vpc_ids(&aws, &stack).await.remove(0);
     // Someone adds a security group by hand and copies the stack tag, but not berth:id.
     let by_hand = aws
         .ec2
         .create_security_group()
-        .vpc_id(vpc)
+        .vpc_id(&vpc)
         .group_name("debug-by-hand")
         .description("made outside berth")
         .tag_specifications(berth_aws::tags::ec2_tag_spec(

@@ -266,6 +266,17 @@ async fn assert_service_wiring(aws: &berth_aws::Aws, stack: &str) -> String {
     let c = &td.task_definition().unwrap().container_definitions()[0];
     assert_eq!(c.readonly_root_filesystem(), Some(true));
     assert_eq!(c.user(), Some("10001:10001"));
+    // No secret in plaintext: the manifest refuses secret-looking names offline, and nothing
+    // berth adds itself is one.
+    for kv in c.environment() {
+        let name = kv.name().unwrap().to_ascii_uppercase();
+        assert!(
+            !["SECRET", "PASSWORD", "TOKEN", "KEY"]
+                .iter()
+                .any(|w| name.contains(w)),
+            "plaintext secret-like variable {name} in the task definition"
+        );
+    }
     assert_eq!(
         c.log_configuration().unwrap().options().unwrap()["awslogs-group"],
         format!("/berth/{stack}")
