@@ -1,6 +1,7 @@
 //! One `SdkConfig` from the standard credential and region chain, and every client built from it
 //! with the call-counting interceptor.
 
+use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -73,7 +74,11 @@ macro_rules! client {
 impl Aws {
     /// Load the shared configuration. Makes no API call.
     pub async fn connect(options: &ConnectOptions) -> Result<Aws, ConnectError> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        // Five attempts with the SDK's jittered exponential backoff (the CLI's default is three):
+        // the calls made before the engine's own retries take over (credentials, zones, AMI,
+        // lock) must survive a throttling burst too.
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(5));
         if let Some(region) = &options.region {
             loader = loader.region(Region::new(region.clone()));
         }
