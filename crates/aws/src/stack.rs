@@ -2,6 +2,8 @@
 //! between nodes, so the order of creation (and the reverse, of deletion) is never written down
 //! here; the engine derives it.
 
+use std::collections::BTreeSet;
+
 use berth_engine::{Node, Value};
 use berth_spec::{Capacity, Endpoint, Manifest, NatMode, Service};
 
@@ -269,7 +271,7 @@ fn platform(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
         "execution",
         "ecs-tasks.amazonaws.com",
         vec![],
-        Some(execution_policy()),
+        Some(execution_policy(m)),
     ));
     out.push(iam_role::node(
         stack,
@@ -314,9 +316,10 @@ fn platform(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
     out
 }
 
-/// The execution role's only permissions: pull from the stack's repository, write its logs.
-/// `ecr:GetAuthorizationToken` is account-wide by AWS's design and cannot be scoped.
-fn execution_policy() -> Value {
+/// The execution role's only permissions: pull from the stack's repository, write its logs,
+/// and read exactly the secrets the services name. `ecr:GetAuthorizationToken` is
+/// account-wide by AWS's design and cannot be scoped.
+fn execution_policy(m: &Manifest) -> Value {
     // Canonical JSON (keys sorted, no spaces), as IAM's copy is compared after normalising.
     Value::Concat(vec![
         Value::from(
@@ -327,8 +330,48 @@ fn execution_policy() -> Value {
             r#"","Sid":"PullStackImages"},{"Action":["logs:CreateLogStream","logs:PutLogEvents"],"Effect":"Allow","Resource":""#,
         ),
         refer("logs", "arn"),
-        Value::from(r#":*","Sid":"WriteStackLogs"}],"Version":"2012-10-17"}"#),
+        Value::from(format!(
+            r#":*","Sid":"WriteStackLogs"}}{}],"Version":"2012-10-17"}}"#,
+            secret_statements(m)
+        )),
     ])
+}
+
+/// `,{...}` statements that let ECS read the services' secrets, one per store, or nothing.
+fn secret_statements(m: &Manifest) -> String {
+    let arns: BTreeSet<&str> = m
+        .services
+        .values()
+        .flat_map(|s| s.secrets.values().map(String::as_str))
+        .collect();
+    let store = |service: &str, action: &str, sid: &str| {
+        let resources: Vec<&str> = arns
+            .iter()
+            .copied()
+            .filter(|a| a.split(':').nth(2) == Some(service))
+            // A Secrets Manager reference may name a JSON key after the secret's own ARN.
+            .map(|a| match a.match_indices(':').nth(6) {
+                Some((end, _)) if service == "secretsmanager" => &a[..end],
+                _ => a,
+            })
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if resources.is_empty() {
+            return String::new();
+        }
+        // Canonical JSON, like the rest of the document.
+        let statement = serde_json::json!({
+            "Action": action, "Effect": "Allow", "Resource": resources, "Sid": sid,
+        });
+        format!(",{statement}")
+    };
+    store("ssm", "ssm:GetParameters", "ReadServiceParameters")
+        + &store(
+            "secretsmanager",
+            "secretsmanager:GetSecretValue",
+            "ReadServiceSecrets",
+        )
 }
 
 fn ec2_capacity(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
@@ -442,6 +485,7 @@ fn service_nodes(m: &Manifest, inputs: &Inputs, s: &Service) -> Vec<Node> {
             cpu: s.cpu,
             memory: s.memory,
             env: s.env.clone(),
+            secrets: s.secrets.clone(),
             health_path: s.health_check.clone(),
             launch: if ec2 { "ec2" } else { "fargate" },
             execution_role: refer("role/execution", "arn"),

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{
     Compatibility, ContainerDefinition, KeyValuePair, LogConfiguration, LogDriver, NetworkMode,
-    PortMapping, TaskDefinition as AwsTaskDefinition, TaskDefinitionFamilyStatus,
+    PortMapping, Secret, TaskDefinition as AwsTaskDefinition, TaskDefinitionFamilyStatus,
     TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
 };
 use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags, Value};
@@ -32,6 +32,8 @@ pub struct TaskSpec {
     pub cpu: u32,
     pub memory: u32,
     pub env: BTreeMap<String, String>,
+    /// Variable name -> ARN of an SSM parameter or Secrets Manager secret.
+    pub secrets: BTreeMap<String, String>,
     pub health_path: String,
     pub launch: &'static str,
     pub execution_role: Value,
@@ -74,6 +76,10 @@ pub fn node(stack: &str, tags: &Tags, service: &str, spec: TaskSpec) -> Node {
         .prop("container_cpu", spec.cpu)
         .prop("container_memory", spec.memory)
         .prop("env", serde_json::to_string(&env).unwrap_or_default())
+        .prop(
+            "secrets",
+            serde_json::to_string(&spec.secrets).unwrap_or_default(),
+        )
         .prop("user", USER)
         .prop("readonly_root", true)
         .prop("log_group", spec.log_group)
@@ -95,6 +101,11 @@ fn observe(td: &AwsTaskDefinition, id: &str, tags: Tags) -> Option<Observed> {
         .environment()
         .iter()
         .filter_map(|kv| Some((kv.name()?, kv.value().unwrap_or_default())))
+        .collect();
+    let secrets: BTreeMap<&str, &str> = c
+        .secrets()
+        .iter()
+        .map(|s| (s.name(), s.value_from()))
         .collect();
     let log = c
         .log_configuration()
@@ -129,6 +140,10 @@ fn observe(td: &AwsTaskDefinition, id: &str, tags: Tags) -> Option<Observed> {
             .prop("container_cpu", c.cpu())
             .prop("container_memory", c.memory().unwrap_or_default())
             .prop("env", serde_json::to_string(&env).unwrap_or_default())
+            .prop(
+                "secrets",
+                serde_json::to_string(&secrets).unwrap_or_default(),
+            )
             .prop("user", c.user().unwrap_or_default())
             .prop(
                 "readonly_root",
@@ -176,6 +191,16 @@ impl TaskDefinition {
         let num = |k: &str| node.get(k).parse::<i32>().unwrap_or_default();
         let env: BTreeMap<String, String> =
             serde_json::from_str(node.get("env")).unwrap_or_default();
+        // Older revisions (and `deploy` from them) may predate the property.
+        let secrets: BTreeMap<String, String> = node
+            .opt("secrets")
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default();
+        let secrets = secrets
+            .iter()
+            .map(|(name, arn)| Secret::builder().name(name).value_from(arn).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| CloudError::fatal(e.to_string()))?;
         let log = LogConfiguration::builder()
             .log_driver(LogDriver::Awslogs)
             .options("awslogs-group", node.get("log_group"))
@@ -201,6 +226,7 @@ impl TaskDefinition {
                     .map(|(k, v)| KeyValuePair::builder().name(k).value(v).build())
                     .collect(),
             ))
+            .set_secrets(Some(secrets))
             .user(node.get("user"))
             .readonly_root_filesystem(node.get("readonly_root") == "true")
             .log_configuration(log)

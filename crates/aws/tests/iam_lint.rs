@@ -16,12 +16,23 @@ fn fake_output(id: &LogicalId, key: &str) -> Option<String> {
     })
 }
 
+/// Secrets from both stores, one read through a JSON key, so the execution role grows the
+/// statements that read them.
+const SECRETS: &str = "\n[service.hello.secrets]\n\
+    API_TOKEN = \"arn:aws:ssm:eu-west-2:123456789012:parameter/hello/api-token\"\n\
+    DB_PASSWORD = \"arn:aws:secretsmanager:eu-west-2:123456789012:secret:hello/db-AbCdEf:password::\"\n";
+
 fn policies(example: &str) -> Vec<(String, String)> {
+    let (file, extra) = match example.strip_suffix("+secrets") {
+        Some(file) => (file, SECRETS),
+        None => (example, ""),
+    };
     let text = std::fs::read_to_string(format!(
-        "{}/../../examples/{example}",
+        "{}/../../examples/{file}",
         env!("CARGO_MANIFEST_DIR")
     ))
-    .unwrap();
+    .unwrap()
+        + extra;
     let manifest = berth_spec::parse(example, &text).unwrap();
     let inputs = Inputs {
         region: "eu-west-2".into(),
@@ -71,7 +82,7 @@ fn parliament(doc: &str) -> std::process::Output {
 
 #[test]
 fn generated_policies_pass_parliament_and_stay_least_privilege() {
-    for example in ["seed-ec2.toml", "fargate.toml"] {
+    for example in ["seed-ec2.toml", "fargate.toml", "fargate.toml+secrets"] {
         let docs = policies(example);
         assert!(
             docs.iter()
@@ -107,6 +118,40 @@ fn generated_policies_pass_parliament_and_stay_least_privilege() {
             }
         }
     }
+}
+
+#[test]
+fn the_execution_role_reads_exactly_the_named_secrets() {
+    let docs = policies("fargate.toml+secrets");
+    let (_, doc) = docs
+        .iter()
+        .find(|(name, _)| name == "role/execution inline_policy")
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_str(doc).unwrap();
+    let by_sid = |sid: &str| {
+        json["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Sid"] == sid)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {sid} in {doc}"))
+    };
+    let ssm = by_sid("ReadServiceParameters");
+    assert_eq!(ssm["Action"], "ssm:GetParameters");
+    assert_eq!(
+        ssm["Resource"],
+        serde_json::json!(["arn:aws:ssm:eu-west-2:123456789012:parameter/hello/api-token"])
+    );
+    let sm = by_sid("ReadServiceSecrets");
+    assert_eq!(
+        sm["Resource"],
+        serde_json::json!(["arn:aws:secretsmanager:eu-west-2:123456789012:secret:hello/db-AbCdEf"]),
+        "the JSON key is not part of the resource"
+    );
+    // Without secrets, no such statement at all.
+    let plain = policies("fargate.toml");
+    assert!(plain.iter().all(|(_, d)| !d.contains("ReadService")));
 }
 
 #[test]

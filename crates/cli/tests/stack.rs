@@ -149,33 +149,33 @@ async fn assert_iam(aws: &berth_aws::Aws, stack: &str) {
         .unwrap()
         .to_string();
     for statement in doc["Statement"].as_array().unwrap() {
-        let actions: Vec<&str> = match &statement["Action"] {
-            serde_json::Value::String(a) => vec![a.as_str()],
-            v => v
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|a| a.as_str().unwrap())
-                .collect(),
-        };
-        let resource = statement["Resource"].as_str().unwrap();
+        let actions = one_or_many(&statement["Action"]);
+        let resources = one_or_many(&statement["Resource"]);
         assert!(
             actions.iter().all(|a| !a.contains('*')),
             "wildcard action in {statement}"
         );
-        if resource == "*" {
-            assert_eq!(
-                actions,
-                vec!["ecr:GetAuthorizationToken"],
-                "only the login token is account-wide"
-            );
-        } else if actions.iter().any(|a| a.starts_with("ecr:")) {
-            assert_eq!(resource, repo_arn);
-        } else {
-            assert!(
-                resource.contains(&format!("log-group:/berth/{stack}:")),
-                "{resource}"
-            );
+        for resource in resources {
+            if resource == "*" {
+                assert_eq!(
+                    actions,
+                    vec!["ecr:GetAuthorizationToken"],
+                    "only the login token is account-wide"
+                );
+            } else if actions.iter().any(|a| a.starts_with("ecr:")) {
+                assert_eq!(resource, repo_arn);
+            } else if actions == ["ssm:GetParameters"] {
+                // Exactly the parameters the manifest names as secrets.
+                assert!(
+                    resource.starts_with("arn:aws:ssm:") && resource.contains(":parameter/"),
+                    "{resource}"
+                );
+            } else {
+                assert!(
+                    resource.contains(&format!("log-group:/berth/{stack}:")),
+                    "{resource}"
+                );
+            }
         }
     }
     let task = iam
@@ -188,6 +188,19 @@ async fn assert_iam(aws: &berth_aws::Aws, stack: &str) {
         task.attached_policies().is_empty(),
         "the task role starts empty"
     );
+}
+
+/// A policy element IAM accepts as one string or a list of them.
+fn one_or_many(value: &serde_json::Value) -> Vec<&str> {
+    match value {
+        serde_json::Value::String(one) => vec![one.as_str()],
+        many => many
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect(),
+    }
 }
 
 async fn assert_service_wiring(aws: &berth_aws::Aws, stack: &str) -> String {
@@ -494,9 +507,26 @@ async fn seed_ec2_stack_up_converge_deploy_down() {
 async fn fargate_stack_up_converge_deploy_down() {
     let aws = aws().await;
     let stack = unique_stack("fg");
-    let text = in_range(&example("fargate.toml", &stack), 25);
+    let secret = "arn:aws:ssm:eu-west-2:123456789012:parameter/hello/api-token";
+    let text = in_range(&example("fargate.toml", &stack), 25)
+        + &format!("\n[service.hello.secrets]\nAPI_TOKEN = \"{secret}\"\n");
     let m = Manifest::new(&text);
     berth(&m.path, &["up", "--yes"]).success();
+    // The secret reaches the container by reference, never by value.
+    let td = aws
+        .ecs
+        .describe_task_definition()
+        .task_definition(format!("{stack}-hello"))
+        .send()
+        .await
+        .unwrap();
+    let c = &td.task_definition().unwrap().container_definitions()[0];
+    let secrets: Vec<(&str, &str)> = c
+        .secrets()
+        .iter()
+        .map(|s| (s.name(), s.value_from()))
+        .collect();
+    assert_eq!(secrets, vec![("API_TOKEN", secret)]);
 
     assert_network_security(&aws, &stack, "8080-8080").await;
     assert_iam(&aws, &stack).await;

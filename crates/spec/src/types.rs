@@ -202,6 +202,9 @@ pub struct Service {
     pub path: String,
     /// Plain environment variables (stored in plaintext in the task definition).
     pub env: BTreeMap<String, String>,
+    /// Secrets by variable name: ARNs of SSM parameters or Secrets Manager secrets, resolved
+    /// by ECS when a task starts; the execution role may read exactly these.
+    pub secrets: BTreeMap<String, String>,
     pub autoscaling: Option<Autoscaling>,
 }
 

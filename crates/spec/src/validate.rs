@@ -53,6 +53,7 @@ const SERVICE_KEYS: &[&str] = &[
     "public",
     "path",
     "env",
+    "secrets",
     "autoscaling",
 ];
 const AUTOSCALING_KEYS: &[&str] = &["min", "max", "cpu", "requests_per_target"];
@@ -1522,7 +1523,17 @@ fn service(
         }
     }
 
-    let env = env(cx, t);
+    let env = variables(cx, t, Vars::Env);
+    let secrets = variables(cx, t, Vars::Secrets);
+    if let Some(both) = env.keys().find(|k| secrets.contains_key(*k))
+        && let Some(et) = cx.table(t, "secrets", "")
+    {
+        cx.err(
+            et.span.clone(),
+            et.field(both),
+            format!("`{both}` is in both [env] and [secrets]; keep it in one of them"),
+        );
+    }
     let autoscaling = autoscaling(
         cx,
         t,
@@ -1542,6 +1553,7 @@ fn service(
         public,
         path: path.0,
         env,
+        secrets,
         autoscaling,
     }
 }
@@ -1572,9 +1584,25 @@ fn url_path(cx: &mut Cx, t: &Tbl, key: &str, default: &str) -> (String, Option<R
     (sp.v, Some(sp.span))
 }
 
-fn env(cx: &mut Cx, t: &Tbl) -> BTreeMap<String, String> {
+/// What a service's container gets in its environment: plain values (`env`), or secrets
+/// (`secrets`: ARNs that ECS resolves when the task starts, so no value is ever in the task
+/// definition).
+#[derive(Clone, Copy, PartialEq)]
+enum Vars {
+    Env,
+    Secrets,
+}
+
+fn variables(cx: &mut Cx, t: &Tbl, vars: Vars) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    let Some(et) = cx.table(t, "env", "{ RUST_LOG = \"info\" }") else {
+    let (key, eg) = match vars {
+        Vars::Env => ("env", "{ RUST_LOG = \"info\" }"),
+        Vars::Secrets => (
+            "secrets",
+            "{ DB_PASSWORD = \"arn:aws:ssm:eu-west-2:123456789012:parameter/db/password\" }",
+        ),
+    };
+    let Some(et) = cx.table(t, key, eg) else {
         return out;
     };
     for (k, v) in et.entries() {
@@ -1611,9 +1639,11 @@ fn env(cx: &mut Cx, t: &Tbl) -> BTreeMap<String, String> {
             cx.err(
                 k.span(),
                 &field,
-                "berth sets PORT itself from the service's `port`; remove it from [env] and \
-                 write port = ... instead",
+                "berth sets PORT itself from the service's `port`; remove it and write \
+                 port = ... instead",
             );
+        } else if vars == Vars::Secrets {
+            // Checked below, with the value.
         } else if let Some(word) = ["SECRET", "PASSWORD", "TOKEN", "KEY"]
             .into_iter()
             .find(|w| upper.contains(w))
@@ -1624,12 +1654,24 @@ fn env(cx: &mut Cx, t: &Tbl) -> BTreeMap<String, String> {
                 format!(
                     "`{key}` looks like a secret (its name contains {word}): plain env vars are \
                      stored in plaintext in the ECS task definition, readable by anyone who can \
-                     describe it; keep secrets in AWS Secrets Manager or SSM Parameter Store \
-                     and remove this entry"
+                     describe it; keep the value in SSM Parameter Store or Secrets Manager and \
+                     move this entry to [secrets] as {key} = \"arn:aws:ssm:REGION:ACCOUNT:parameter/NAME\""
                 ),
             );
         }
         match v.get_ref() {
+            DeValue::String(s) if vars == Vars::Secrets && !is_secret_arn(s) => {
+                cx.err(
+                    v.span(),
+                    &field,
+                    format!(
+                        "`{s}` is not the ARN of an SSM parameter or a Secrets Manager secret; \
+                         write e.g. {key} = \"arn:aws:ssm:eu-west-2:123456789012:parameter/app/{}\" \
+                         or \"arn:aws:secretsmanager:eu-west-2:123456789012:secret:app/db-AbCdEf\"",
+                        key.to_ascii_lowercase()
+                    ),
+                );
+            }
             DeValue::String(s) => {
                 out.insert(key.to_string(), s.to_string());
             }
@@ -1650,6 +1692,26 @@ fn env(cx: &mut Cx, t: &Tbl) -> BTreeMap<String, String> {
         }
     }
     out
+}
+
+/// `arn:<partition>:ssm:<region>:<account>:parameter/...` or
+/// `arn:<partition>:secretsmanager:<region>:<account>:secret:...`.
+fn is_secret_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, partition, service, region, account, resource] = parts[..] else {
+        return false;
+    };
+    let account_ok = account.len() == 12 && account.chars().all(|c| c.is_ascii_digit());
+    let resource_ok = match service {
+        "ssm" => resource.starts_with("parameter/") && resource.len() > "parameter/".len(),
+        "secretsmanager" => resource.starts_with("secret:") && resource.len() > "secret:".len(),
+        _ => false,
+    };
+    prefix == "arn"
+        && partition.starts_with("aws")
+        && !region.is_empty()
+        && account_ok
+        && resource_ok
 }
 
 fn autoscaling(

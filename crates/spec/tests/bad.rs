@@ -361,6 +361,30 @@ const CASES: &[(&str, &str, usize, &str)] = &[
         "looks like a secret (its name contains KEY)",
     ),
     (
+        "secret env points to secrets",
+        "name = \"hello\"\n[service.web]\nenv = { DB_PASSWORD = \"hunter2\" }\n",
+        3,
+        "move this entry to [secrets] as DB_PASSWORD = \"arn:aws:ssm:",
+    ),
+    (
+        "secret that is not an ARN",
+        "name = \"hello\"\n[service.web.secrets]\nDB_PASSWORD = \"hunter2\"\n",
+        3,
+        "`hunter2` is not the ARN of an SSM parameter or a Secrets Manager secret",
+    ),
+    (
+        "secret ARN of another service",
+        "name = \"hello\"\n[service.web.secrets]\nTOKEN = \"arn:aws:s3:::bucket/token\"\n",
+        3,
+        "not the ARN of an SSM parameter",
+    ),
+    (
+        "variable in env and secrets",
+        "name = \"hello\"\n[service.web]\nenv = { MODE = \"a\" }\n[service.web.secrets]\nMODE = \"arn:aws:ssm:eu-west-2:123456789012:parameter/m\"\n",
+        4,
+        "`MODE` is in both [env] and [secrets]",
+    ),
+    (
         "PORT in env",
         "name = \"hello\"\n[service.web.env]\nPORT = \"9000\"\n",
         3,
