@@ -120,20 +120,7 @@ async fn up_without_yes_and_without_a_terminal_changes_nothing() {
         "{}",
         out.stderr
     );
-    let filter = aws_sdk_ec2::types::Filter::builder()
-        .name("tag:berth:stack")
-        .values(&stack)
-        .build();
-    assert!(
-        aws.ec2
-            .describe_vpcs()
-            .filters(filter)
-            .send()
-            .await
-            .unwrap()
-            .vpcs()
-            .is_empty()
-    );
+    assert!(vpc_ids(&aws, &stack).await.is_empty());
 }
 
 /// A broken environment is one sentence on stderr, exit 1, and nothing created.
@@ -189,16 +176,8 @@ async fn broken_credentials_or_network_give_one_sentence_and_create_nothing() {
             out.stderr
         );
     }
-    let filter = aws_sdk_ec2::types::Filter::builder()
-        .name("tag:berth:stack")
-        .values(&stack)
-        .build();
-    let vpcs = aws
-        .ec2
-        .describe_vpcs()
-        .filters(filter)
-        .send()
-        .await
-        .unwrap();
-    assert!(vpcs.vpcs().is_empty(), "nothing was created");
+    assert!(
+        vpc_ids(&aws, &stack).await.is_empty(),
+        "nothing was created"
+    );
 }

@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use aws_sdk_ec2::types::Filter;
+use berth_aws::tags::stack_filter as by_stack;
 use common::*;
 
 fn manifest(stack: &str, nat: &str, team: &str) -> String {
@@ -21,27 +21,6 @@ nat = "{nat}"
 private_zone = "{stack}.local"
 "#
     )
-}
-
-fn by_stack(stack: &str) -> Filter {
-    Filter::builder()
-        .name("tag:berth:stack")
-        .values(stack)
-        .build()
-}
-
-async fn vpc_ids(aws: &berth_aws::Aws, stack: &str) -> Vec<String> {
-    let out = aws
-        .ec2
-        .describe_vpcs()
-        .filters(by_stack(stack))
-        .send()
-        .await
-        .unwrap();
-    out.vpcs()
-        .iter()
-        .filter_map(|v| v.vpc_id().map(str::to_string))
-        .collect()
 }
 
 fn tag_map(tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {

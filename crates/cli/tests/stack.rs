@@ -5,27 +5,8 @@
 
 mod common;
 
-use aws_sdk_ec2::types::Filter;
+use berth_aws::tags::stack_filter as by_stack;
 use common::*;
-
-fn by_stack(stack: &str) -> Filter {
-    Filter::builder()
-        .name("tag:berth:stack")
-        .values(stack)
-        .build()
-}
-
-/// Everything any kind finds for the stack (the sweep `down` must leave empty).
-async fn sweep(aws: &berth_aws::Aws, stack: &str) -> Vec<String> {
-    let registry = berth_aws::stack::registry(aws);
-    let found = berth_engine::discover(&registry, stack, 8)
-        .await
-        .expect("sweep");
-    found
-        .iter()
-        .map(|(id, o)| format!("{} {id} {}", o.kind, o.cloud_id))
-        .collect()
-}
 
 async fn security_groups(aws: &berth_aws::Aws, stack: &str) -> Vec<(String, Vec<String>)> {
     let out = aws
@@ -400,7 +381,7 @@ async fn assert_lifecycle(aws: &berth_aws::Aws, stack: &str, m: &Manifest, text:
     let down = berth(&m.path, &["down", "--yes"]).success();
     assert!(down.stderr.contains("Verified"), "{}", down.stderr);
     assert_eq!(
-        sweep(aws, stack).await,
+        leaked(aws, stack).await,
         Vec::<String>::new(),
         "left behind by down"
     );

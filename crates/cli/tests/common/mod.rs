@@ -198,12 +198,30 @@ pub fn knob(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// Resources still tagged with the stack, found by berth's own sweep of every kind.
+/// Resources still tagged with the stack, found by berth's own sweep of every kind (the
+/// sweep `down` must leave empty).
 pub async fn leaked(aws: &berth_aws::Aws, stack: &str) -> Vec<String> {
     let registry = berth_aws::stack::registry(aws);
-    let left = berth_engine::discover(&registry, stack, 8).await.unwrap();
+    let left = berth_engine::discover(&registry, stack, 8)
+        .await
+        .expect("sweep");
     left.iter()
-        .map(|(id, o)| format!("{id} ({})", o.cloud_id))
+        .map(|(id, o)| format!("{} {id} {}", o.kind, o.cloud_id))
+        .collect()
+}
+
+/// The stack's VPCs, by id.
+pub async fn vpc_ids(aws: &berth_aws::Aws, stack: &str) -> Vec<String> {
+    let out = aws
+        .ec2
+        .describe_vpcs()
+        .filters(berth_aws::tags::stack_filter(stack))
+        .send()
+        .await
+        .unwrap();
+    out.vpcs()
+        .iter()
+        .filter_map(|v| v.vpc_id().map(str::to_string))
         .collect()
 }
 
