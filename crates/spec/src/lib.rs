@@ -12,10 +12,12 @@
 //! `172.24.2.0/24`, `172.24.3.0/24`.
 
 mod error;
+mod facts;
 mod types;
 mod validate;
 
 pub use error::{Problem, SpecError};
+pub use facts::{is_arm64_instance_type, unsupported_region};
 pub use types::{
     Autoscaling, Azs, Capacity, Cluster, Endpoint, Manifest, NatMode, Network, Service,
 };

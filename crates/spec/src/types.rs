@@ -82,7 +82,9 @@ pub enum NatMode {
     Single,
     /// One NAT gateway per AZ: survives the loss of an AZ, costs more.
     PerAz,
-    /// No NAT gateway: private subnets reach AWS only through VPC endpoints.
+    /// No NAT gateway: private subnets reach AWS only through VPC endpoints. With services,
+    /// validation requires the ones they need: `s3`, `ecr`, `logs`; `ecs` with EC2 capacity;
+    /// `ssm` / `secretsmanager` when `[service.X.secrets]` use that store.
     None,
 }
 
@@ -104,24 +106,68 @@ impl fmt::Display for NatMode {
 }
 
 /// `endpoints = ["s3", "ecr", "logs"]`.
+///
+/// The variants are declared in the order berth writes them in suggestions
+/// (`endpoints = ["s3", "ecr", "logs", "ecs"]`); `Ord` follows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Endpoint {
-    /// S3 gateway endpoint (ECR image layers live in S3).
+    /// S3 gateway endpoint on the private route tables. ECR serves image layers from S3,
+    /// so pulling any ECR image without a NAT gateway needs it.
     S3,
-    /// ECR interface endpoints (`ecr.api` and `ecr.dkr`).
+    /// ECR interface endpoints (`ecr.api` for the registry API and login, `ecr.dkr` for
+    /// the Docker registry protocol).
     Ecr,
-    /// CloudWatch Logs interface endpoint.
+    /// CloudWatch Logs interface endpoint (`logs`), where tasks ship their logs.
     Logs,
+    /// ECS interface endpoints (`ecs`, `ecs-agent`, `ecs-telemetry`): the ECS container
+    /// agent on EC2 instances registers, receives tasks and reports metrics through them.
+    /// Fargate does not need them.
+    Ecs,
+    /// SSM interface endpoint (`ssm`): ECS reads `[service.X.secrets]` that are SSM
+    /// Parameter Store parameters through it.
+    Ssm,
+    /// Secrets Manager interface endpoint (`secretsmanager`): ECS reads
+    /// `[service.X.secrets]` that are Secrets Manager secrets through it.
+    #[serde(rename = "secretsmanager")]
+    SecretsManager,
 }
 
 impl Endpoint {
+    /// Every endpoint, in declaration (suggestion) order. The manifest accepts exactly
+    /// these spellings.
+    pub const ALL: [Endpoint; 6] = [
+        Endpoint::S3,
+        Endpoint::Ecr,
+        Endpoint::Logs,
+        Endpoint::Ecs,
+        Endpoint::Ssm,
+        Endpoint::SecretsManager,
+    ];
+
     /// The spelling used in `berth.toml`.
     pub fn as_str(self) -> &'static str {
         match self {
             Endpoint::S3 => "s3",
             Endpoint::Ecr => "ecr",
             Endpoint::Logs => "logs",
+            Endpoint::Ecs => "ecs",
+            Endpoint::Ssm => "ssm",
+            Endpoint::SecretsManager => "secretsmanager",
+        }
+    }
+
+    /// The AWS interface endpoint services this endpoint creates, as the suffix of
+    /// `com.amazonaws.REGION.SERVICE`. Empty for [`Endpoint::S3`], which is a gateway
+    /// endpoint (a route table entry, not a network interface).
+    pub fn interface_services(self) -> &'static [&'static str] {
+        match self {
+            Endpoint::S3 => &[],
+            Endpoint::Ecr => &["ecr.api", "ecr.dkr"],
+            Endpoint::Logs => &["logs"],
+            Endpoint::Ecs => &["ecs", "ecs-agent", "ecs-telemetry"],
+            Endpoint::Ssm => &["ssm"],
+            Endpoint::SecretsManager => &["secretsmanager"],
         }
     }
 }
@@ -218,4 +264,47 @@ pub struct Autoscaling {
     pub cpu: Option<u8>,
     /// Target load balancer requests per task (public services only).
     pub requests_per_target: Option<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_all_is_complete_sorted_and_spelled_like_serde() {
+        // Adding a variant breaks this match: add it to `Endpoint::ALL` too.
+        match Endpoint::S3 {
+            Endpoint::S3
+            | Endpoint::Ecr
+            | Endpoint::Logs
+            | Endpoint::Ecs
+            | Endpoint::Ssm
+            | Endpoint::SecretsManager => {}
+        }
+        assert_eq!(Endpoint::ALL.len(), 6);
+        assert!(Endpoint::ALL.windows(2).all(|w| w[0] < w[1]));
+        for e in Endpoint::ALL {
+            assert_eq!(
+                serde_json::to_value(e).unwrap(),
+                serde_json::Value::from(e.as_str())
+            );
+            assert_eq!(e.to_string(), e.as_str());
+        }
+    }
+
+    #[test]
+    fn interface_services() {
+        assert!(Endpoint::S3.interface_services().is_empty());
+        assert_eq!(Endpoint::Ecr.interface_services(), ["ecr.api", "ecr.dkr"]);
+        assert_eq!(Endpoint::Logs.interface_services(), ["logs"]);
+        assert_eq!(
+            Endpoint::Ecs.interface_services(),
+            ["ecs", "ecs-agent", "ecs-telemetry"]
+        );
+        assert_eq!(Endpoint::Ssm.interface_services(), ["ssm"]);
+        assert_eq!(
+            Endpoint::SecretsManager.interface_services(),
+            ["secretsmanager"]
+        );
+    }
 }

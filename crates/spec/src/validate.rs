@@ -408,21 +408,37 @@ fn manifest(cx: &mut Cx, root: &DeTable) -> Manifest {
 
     // Cross-field: without NAT, private tasks reach AWS only through endpoints.
     if network.nat == NatMode::None && !services.is_empty() {
-        let missing: Vec<&str> = [Endpoint::Ecr, Endpoint::Logs]
-            .into_iter()
-            .filter(|e| !network.endpoints.contains(e))
-            .map(Endpoint::as_str)
+        let needed = needed_endpoints(cluster.capacity, &services);
+        let missing: Vec<&(Endpoint, String)> = needed
+            .iter()
+            .filter(|(e, _)| !network.endpoints.contains(e))
             .collect();
         if !missing.is_empty() {
+            let mut all: Vec<Endpoint> = needed.iter().map(|(e, _)| *e).collect();
+            all.extend(&network.endpoints);
+            all.sort();
+            all.dedup();
+            let line = all
+                .iter()
+                .map(|e| format!("\"{e}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let reasons = missing
+                .iter()
+                .map(|(e, why)| format!("\"{e}\" ({why})"))
+                .collect::<Vec<_>>()
+                .join(", ");
             cx.err(
                 nat_span.unwrap_or(net_t.span.clone()),
                 "network.nat",
                 format!(
-                    "nat = \"none\" without the {} endpoint{}: tasks in the private subnets \
-                     could not pull images or ship logs; write endpoints = [\"s3\", \"ecr\", \"logs\"] \
-                     or nat = \"single\"",
-                    missing.join(" and "),
-                    if missing.len() == 1 { "" } else { "s" }
+                    "nat = \"none\" leaves the private subnets no way to AWS but VPC endpoints, \
+                     and {} missing: {reasons}; write endpoints = [{line}] or nat = \"single\"",
+                    if missing.len() == 1 {
+                        "this one is"
+                    } else {
+                        "these are"
+                    }
                 ),
             );
         }
@@ -436,6 +452,58 @@ fn manifest(cx: &mut Cx, root: &DeTable) -> Manifest {
         cluster,
         services,
     }
+}
+
+/// The endpoints a stack with services needs when it has no NAT gateway, each with why,
+/// in [`Endpoint`] order.
+fn needed_endpoints(
+    capacity: Capacity,
+    services: &BTreeMap<String, Service>,
+) -> Vec<(Endpoint, String)> {
+    let mut out = vec![
+        (Endpoint::S3, "ECR serves image layers from S3".to_string()),
+        (
+            Endpoint::Ecr,
+            "tasks pull their images from ECR".to_string(),
+        ),
+        (
+            Endpoint::Logs,
+            "tasks send their logs to CloudWatch Logs".to_string(),
+        ),
+    ];
+    if capacity == Capacity::Ec2 {
+        out.push((
+            Endpoint::Ecs,
+            "the ECS agent on the EC2 instances must reach ECS".to_string(),
+        ));
+    }
+    // The first service whose secrets use each store (secrets are valid ARNs by now).
+    let user = |store: &str| {
+        services.values().find(|s| {
+            s.secrets
+                .values()
+                .any(|arn| arn.split(':').nth(2) == Some(store))
+        })
+    };
+    if let Some(s) = user("ssm") {
+        out.push((
+            Endpoint::Ssm,
+            format!(
+                "[{}.secrets] names an SSM parameter",
+                join("service", &s.name)
+            ),
+        ));
+    }
+    if let Some(s) = user("secretsmanager") {
+        out.push((
+            Endpoint::SecretsManager,
+            format!(
+                "[{}.secrets] names a Secrets Manager secret",
+                join("service", &s.name)
+            ),
+        ));
+    }
+    out
 }
 
 fn absent(path: &str) -> Tbl<'static, 'static> {
@@ -540,6 +608,12 @@ fn is_region(r: &str) -> bool {
 
 fn region(cx: &mut Cx, top: &Tbl) -> Option<String> {
     let r = cx.string(top, "region", "\"eu-west-2\"")?;
+    // Before the shape check: `us-iso-east-1` is not shaped like an aws-partition region,
+    // and the partition is what the user needs to hear about.
+    if let Some(why) = crate::facts::unsupported_region(&r.v) {
+        cx.err(r.span, "region", why);
+        return None;
+    }
     if is_region(&r.v) {
         return Some(r.v);
     }
@@ -553,7 +627,7 @@ fn region(cx: &mut Cx, top: &Tbl) -> Option<String> {
         r.span,
         "region",
         format!(
-            "`{}` is not an AWS region name (like eu-west-2 or us-gov-west-1); {hint}",
+            "`{}` is not an AWS region name (like eu-west-2 or us-east-1); {hint}",
             r.v
         ),
     );
@@ -853,6 +927,7 @@ fn network(cx: &mut Cx, t: &Tbl, region: Option<&str>) -> (Network, Option<Range
 
     // endpoints
     let mut endpoints: Vec<Endpoint> = Vec::new();
+    let known: Vec<(&str, Endpoint)> = Endpoint::ALL.iter().map(|e| (e.as_str(), *e)).collect();
     if let Some(arr) = cx.array(t, "endpoints", "[\"s3\", \"ecr\", \"logs\"]") {
         for (i, sp) in cx
             .strings("network.endpoints", arr.v, "\"s3\"")
@@ -860,16 +935,7 @@ fn network(cx: &mut Cx, t: &Tbl, region: Option<&str>) -> (Network, Option<Range
             .enumerate()
         {
             let field = format!("network.endpoints[{i}]");
-            let Some(e) = cx.choice(
-                &sp,
-                &field,
-                "endpoint",
-                &[
-                    ("s3", Endpoint::S3),
-                    ("ecr", Endpoint::Ecr),
-                    ("logs", Endpoint::Logs),
-                ],
-            ) else {
+            let Some(e) = cx.choice(&sp, &field, "endpoint", &known) else {
                 continue;
             };
             if endpoints.contains(&e) {

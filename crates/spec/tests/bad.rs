@@ -442,7 +442,67 @@ const CASES: &[(&str, &str, usize, &str)] = &[
         "nat none without endpoints",
         "name = \"hello\"\n[network]\nnat = \"none\"\nendpoints = [\"s3\", \"ecr\"]\n[service.web]\n",
         3,
-        "could not pull images or ship logs; write endpoints = [\"s3\", \"ecr\", \"logs\"] or nat = \"single\"",
+        "these are missing: \"logs\" (tasks send their logs to CloudWatch Logs), \"ecs\" (the ECS agent on the EC2 instances must reach ECS); write endpoints = [\"s3\", \"ecr\", \"logs\", \"ecs\"] or nat = \"single\"",
+    ),
+    (
+        "nat none on ec2 without ecs",
+        "name = \"hello\"\n[network]\nnat = \"none\"\nendpoints = [\"s3\", \"ecr\", \"logs\"]\n[cluster]\ncapacity = \"ec2\"\n[service.web]\n",
+        3,
+        "this one is missing: \"ecs\" (the ECS agent on the EC2 instances must reach ECS); write endpoints = [\"s3\", \"ecr\", \"logs\", \"ecs\"] or nat = \"single\"",
+    ),
+    (
+        "nat none on fargate without s3",
+        "name = \"hello\"\n[cluster]\ncapacity = \"fargate\"\n[network]\nendpoints = [\"logs\", \"ecr\"]\nnat = \"none\"\n[service.web]\n",
+        6,
+        "\"s3\" (ECR serves image layers from S3); write endpoints = [\"s3\", \"ecr\", \"logs\"] or nat = \"single\"",
+    ),
+    (
+        "nat none with an ssm secret and no ssm endpoint",
+        "name = \"hello\"\n[cluster]\ncapacity = \"fargate\"\n[network]\nnat = \"none\"\nendpoints = [\"s3\", \"ecr\", \"logs\"]\n[service.web.secrets]\nDB_PASSWORD = \"arn:aws:ssm:eu-west-2:123456789012:parameter/db/password\"\n",
+        5,
+        "\"ssm\" ([service.web.secrets] names an SSM parameter); write endpoints = [\"s3\", \"ecr\", \"logs\", \"ssm\"] or nat = \"single\"",
+    ),
+    (
+        "nat none with a secrets manager secret and no secretsmanager endpoint",
+        "name = \"hello\"\n[network]\nnat = \"none\"\nendpoints = [\"s3\", \"ecr\", \"logs\", \"ecs\", \"ssm\"]\n[service.web.secrets]\nDB = \"arn:aws:secretsmanager:eu-west-2:123456789012:secret:db-AbCdEf\"\n",
+        3,
+        "\"secretsmanager\" ([service.web.secrets] names a Secrets Manager secret); write endpoints = [\"s3\", \"ecr\", \"logs\", \"ecs\", \"ssm\", \"secretsmanager\"] or nat = \"single\"",
+    ),
+    (
+        "endpoint secrets-manager",
+        "name = \"hello\"\n[network]\nendpoints = [\"secrets-manager\"]\n",
+        3,
+        "did you mean `secretsmanager`?",
+    ),
+    (
+        "endpoint unknown lists every endpoint",
+        "name = \"hello\"\n[network]\nendpoints = [\"xyzzy\"]\n",
+        3,
+        "write one of \"s3\", \"ecr\", \"logs\", \"ecs\", \"ssm\", \"secretsmanager\"",
+    ),
+    (
+        "region in China",
+        "name = \"hello\"\nregion = \"cn-north-1\"\n",
+        2,
+        "cn-north-1 is in the aws-cn partition (the AWS China regions), and berth supports the standard aws partition only",
+    ),
+    (
+        "region in China (Ningxia)",
+        "name = \"hello\"\nregion = \"cn-northwest-1\"\n",
+        2,
+        "in the aws-cn partition",
+    ),
+    (
+        "region in GovCloud",
+        "name = \"hello\"\nregion = \"us-gov-west-1\"\n",
+        2,
+        "us-gov-west-1 is in the aws-us-gov partition (AWS GovCloud (US)), and berth supports the standard aws partition only",
+    ),
+    (
+        "region in an isolated partition",
+        "name = \"hello\"\nregion = \"us-iso-east-1\"\n",
+        2,
+        "in the aws-iso partition (an isolated AWS partition)",
     ),
     (
         "berth: tag key",
@@ -604,4 +664,63 @@ fn diagnostic_has_a_label_per_problem() {
         .render_report(&mut out, &e)
         .unwrap();
     assert!(out.contains("nat = \"nope\""), "{out}");
+}
+
+#[test]
+fn nat_none_message_in_full() {
+    let text = "name = \"hello\"\n[network]\nnat = \"none\"\nendpoints = [\"ecr\"]\n\
+                [service.web.secrets]\nA = \"arn:aws:ssm:eu-west-2:123456789012:parameter/a\"\n\
+                B = \"arn:aws:secretsmanager:eu-west-2:123456789012:secret:b-AbCdEf\"\n";
+    let e = parse("berth.toml", text).unwrap_err();
+    assert_eq!(e.problems().len(), 1, "{e}");
+    assert_eq!(
+        e.to_string(),
+        "berth.toml:3:7: network.nat: nat = \"none\" leaves the private subnets no way to AWS \
+         but VPC endpoints, and these are missing: \"s3\" (ECR serves image layers from S3), \
+         \"logs\" (tasks send their logs to CloudWatch Logs), \"ecs\" (the ECS agent on the \
+         EC2 instances must reach ECS), \"ssm\" ([service.web.secrets] names an SSM \
+         parameter), \"secretsmanager\" ([service.web.secrets] names a Secrets Manager \
+         secret); write endpoints = [\"s3\", \"ecr\", \"logs\", \"ecs\", \"ssm\", \
+         \"secretsmanager\"] or nat = \"single\""
+    );
+}
+
+#[test]
+fn nat_none_suggestion_keeps_endpoints_already_listed() {
+    // On Fargate no ecs endpoint is needed, but one that is listed stays in the suggestion.
+    let text = "name = \"hello\"\n[cluster]\ncapacity = \"fargate\"\n[network]\nnat = \"none\"\n\
+                endpoints = [\"ssm\", \"ecs\"]\n[service.web]\n";
+    let e = parse("berth.toml", text).unwrap_err();
+    let p = &e.problems()[0];
+    assert_eq!(p.field, "network.nat");
+    assert!(
+        p.message.ends_with(
+            "write endpoints = [\"s3\", \"ecr\", \"logs\", \"ecs\", \"ssm\"] or nat = \"single\""
+        ),
+        "{e}"
+    );
+    assert!(!p.message.contains("\"ecs\" ("), "ecs is not missing: {e}");
+}
+
+#[test]
+fn region_in_another_partition_in_full() {
+    let e = parse(
+        "berth.toml",
+        "name = \"hello\"\nregion = \"us-gov-west-1\"\n",
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "berth.toml:2:10: region: us-gov-west-1 is in the aws-us-gov partition (AWS GovCloud \
+         (US)), and berth supports the standard aws partition only (the ARNs, endpoint names \
+         and managed policies it creates are the aws partition's); choose a region like \
+         eu-west-2"
+    );
+    // The generic error no longer offers a GovCloud region as an example.
+    let e = parse("berth.toml", "name = \"hello\"\nregion = \"london\"\n").unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("is not an AWS region name (like eu-west-2 or us-east-1)"),
+        "{e}"
+    );
 }

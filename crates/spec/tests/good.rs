@@ -155,7 +155,7 @@ fn nat_none_with_endpoints_and_images() {
     let text = r#"name = "x"
 [network]
 nat = "none"
-endpoints = ["s3", "ecr", "logs"]
+endpoints = ["s3", "ecr", "logs", "ecs"]
 [service.a]
 image = "123456789012.dkr.ecr.eu-west-2.amazonaws.com/team/a:1.0"
 path = "/a"
@@ -167,4 +167,61 @@ image = "ghcr.io/org/c"
 path = "/c"
 "#;
     parse("b", text).unwrap();
+}
+
+#[test]
+fn nat_none_with_every_endpoint_it_needs() {
+    // EC2 capacity (the default) and secrets in both stores: all six endpoints.
+    let text = r#"name = "x"
+region = "eu-west-2"
+[network]
+nat = "none"
+endpoints = ["s3", "ecr", "logs", "ecs", "ssm", "secretsmanager"]
+[service.web]
+image = "hello:latest"
+[service.web.secrets]
+DB_PASSWORD = "arn:aws:ssm:eu-west-2:123456789012:parameter/web/db-password"
+API_TOKEN = "arn:aws:secretsmanager:eu-west-2:123456789012:secret:web/api-AbCdEf"
+"#;
+    let m = parse("b", text).unwrap();
+    assert_eq!(m.network.endpoints, Endpoint::ALL);
+    let services: Vec<&str> = m
+        .network
+        .endpoints
+        .iter()
+        .flat_map(|e| e.interface_services())
+        .copied()
+        .collect();
+    assert_eq!(
+        services,
+        [
+            "ecr.api",
+            "ecr.dkr",
+            "logs",
+            "ecs",
+            "ecs-agent",
+            "ecs-telemetry",
+            "ssm",
+            "secretsmanager"
+        ]
+    );
+
+    // EC2 without secrets: the line the error suggests, in any order.
+    let text = "name = \"x\"\n[network]\nnat = \"none\"\nendpoints = [\"ecs\", \"logs\", \"ecr\", \"s3\"]\n[service.web]\n";
+    parse("b", text).unwrap();
+
+    // Fargate: no ECS agent of ours, so no ecs endpoint.
+    let text = "name = \"x\"\n[cluster]\ncapacity = \"fargate-spot\"\n[network]\nnat = \"none\"\nendpoints = [\"s3\", \"ecr\", \"logs\"]\n[service.web]\n";
+    parse("b", text).unwrap();
+
+    // No services, nothing to reach AWS: no endpoints needed.
+    parse("b", "name = \"x\"\n[network]\nnat = \"none\"\n").unwrap();
+}
+
+#[test]
+fn graviton_and_partition_helpers_are_exported() {
+    assert!(berth_spec::is_arm64_instance_type("t4g.small"));
+    assert!(!berth_spec::is_arm64_instance_type("t3.small"));
+    assert!(berth_spec::unsupported_region("cn-north-1").is_some());
+    assert!(berth_spec::unsupported_region("eu-west-2").is_none());
 }
