@@ -12,7 +12,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::error::CloudError;
+use crate::error::{CloudError, ErrorClass};
 use crate::plan::{Action, Inventory, Plan, Registry, Step};
 use crate::resource::{Kind, LogicalId, Node, Observed, OpCtx, Props, Resolved, TAG_STACK};
 use crate::retry::RetryPolicy;
@@ -504,12 +504,19 @@ impl Executor {
                     });
                 }
             });
-        let cx = OpCtx::new(id.clone(), self.op_timeout, progress);
+        let deleting = task.verb == Verb::Delete;
+        let timeout = match (&prepared, deleting) {
+            (Ok(p), true) => p
+                .kind
+                .delete_deadline()
+                .map_or(self.op_timeout, |d| d.max(self.op_timeout)),
+            _ => self.op_timeout,
+        };
+        let cx = OpCtx::new(id.clone(), timeout, progress);
         let mut retries = 0;
         let result = match prepared {
             Err(e) => Err(e),
             Ok(p) => {
-                let deleting = task.verb == Verb::Delete;
                 let mut attempt = 0;
                 loop {
                     attempt += 1;
@@ -531,9 +538,13 @@ impl Executor {
                         )),
                     };
                     match outcome {
+                        // Throttling and faults get a fixed number of attempts; a resource
+                        // that is not ready yet, or still in use while deleting, is waited for
+                        // until its deadline: AWS takes minutes to let go of some of them.
                         Err(error)
                             if error.is_retryable(deleting)
-                                && attempt < self.retry.max_attempts =>
+                                && (error.class != ErrorClass::Throttled
+                                    || attempt < self.retry.max_attempts) =>
                         {
                             let delay = self.retry.delay(attempt);
                             if Instant::now() + delay > cx.deadline {

@@ -126,6 +126,10 @@ pub struct Node {
     pub kind: &'static str,
     pub props: BTreeMap<&'static str, Value>,
     pub tags: Tags,
+    /// Resources that must exist before this one although no property names them: AWS
+    /// checks something about them at create time (a service's target group must already be
+    /// behind a listener rule; a NAT gateway needs the internet gateway attached).
+    pub after: Vec<LogicalId>,
 }
 
 impl Node {
@@ -138,17 +142,24 @@ impl Node {
             kind,
             props: BTreeMap::new(),
             tags,
+            after: Vec::new(),
         }
+    }
+    /// Order this node after `id` without referencing any of its outputs.
+    pub fn after(mut self, id: impl Into<String>) -> Self {
+        self.after.push(LogicalId::new(id));
+        self
     }
     pub fn prop(mut self, key: &'static str, value: impl Into<Value>) -> Self {
         self.props.insert(key, value.into());
         self
     }
-    /// The logical ids this node references, each once, in order.
+    /// The logical ids this node references or is ordered after, each once, in order.
     pub fn deps(&self) -> Vec<LogicalId> {
         let mut refs = Vec::new();
         self.props.values().for_each(|v| v.collect_refs(&mut refs));
         let mut out: Vec<LogicalId> = refs.into_iter().cloned().collect();
+        out.extend(self.after.iter().cloned());
         out.sort();
         out.dedup();
         out
@@ -298,6 +309,14 @@ pub trait Kind: Send + Sync {
     /// revision ARN). Dependants referencing them are planned as updates too.
     fn volatile_outputs(&self) -> &'static [&'static str] {
         &[]
+    }
+    /// How long a delete may keep meeting "still in use" before berth gives up, when AWS is
+    /// known to hold on longer than the run's own deadline: network interfaces of a deleted
+    /// load balancer, NAT gateway or task keep their security group, subnet and public
+    /// addresses busy for minutes (the Terraform AWS provider waits 20 minutes for a security
+    /// group, `internal/service/ec2/vpc_security_group.go`). `None`: the run's deadline.
+    fn delete_deadline(&self) -> Option<Duration> {
+        None
     }
     /// Every resource of this kind tagged with `stack`, in one call where the API allows.
     /// One tagged with the stack but without `berth:id` comes back with an empty logical id

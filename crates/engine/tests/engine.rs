@@ -347,12 +347,23 @@ async fn a_fatal_error_stops_new_work_and_reports_what_was_not_done() {
 }
 
 #[tokio::test]
-async fn gives_up_on_a_resource_that_never_becomes_ready() {
+async fn waits_for_a_resource_that_is_not_ready_until_its_deadline_then_gives_up() {
     let cloud = FakeCloud::new();
-    cloud.fail(Op::Create, Some("vpc"), ErrorClass::NotReady, 100);
-    let report = up(&cloud, &network()).await;
+    cloud.fail(Op::Create, Some("vpc"), ErrorClass::NotReady, 10_000);
+    let reg = registry(&cloud);
+    let inv = discover(&reg, STACK, 4).await.unwrap();
+    let p = plan(&network(), &inv, &reg).unwrap();
+    let started = std::time::Instant::now();
+    let report = Executor::new(reg)
+        .retry(fast())
+        .op_timeout(Duration::from_millis(300))
+        .apply(&p, &network(), &inv)
+        .await;
     assert_eq!(report.failed.len(), 1);
-    assert_eq!(report.retries, fast().max_attempts - 1);
+    // Not ready is eventual consistency: more attempts than the throttling budget, bounded by
+    // the deadline and nothing else.
+    assert!(report.retries > fast().max_attempts, "{}", report.retries);
+    assert!(started.elapsed() < Duration::from_secs(2));
     assert!(
         report.failed[0]
             .to_string()
@@ -360,6 +371,33 @@ async fn gives_up_on_a_resource_that_never_becomes_ready() {
         "{}",
         report.failed[0]
     );
+}
+
+#[tokio::test]
+async fn gives_up_on_throttling_after_its_attempts() {
+    let cloud = FakeCloud::new();
+    cloud.fail(Op::Create, Some("vpc"), ErrorClass::Throttled, 100);
+    let report = up(&cloud, &network()).await;
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!(report.retries, fast().max_attempts - 1);
+}
+
+#[tokio::test]
+async fn an_ordering_edge_without_a_reference_is_respected_both_ways() {
+    let cloud = FakeCloud::new();
+    let mut nodes = network();
+    // A NAT gateway needs the internet gateway attached, yet names nothing of it.
+    nodes.push(node("thing", "igw"));
+    let nat = nodes.iter_mut().find(|n| n.id.as_str() == "nat/a").unwrap();
+    *nat = nat.clone().after("igw");
+    cloud.set_latency("igw", Duration::from_millis(50));
+    assert!(up(&cloud, &nodes).await.is_success());
+    let log = cloud.log();
+    assert!(position(&log, "igw", Op::Create) < position(&log, "nat/a", Op::Create));
+    assert!(!plan_for(&cloud, &nodes).await.has_changes());
+    assert!(down(&cloud, &nodes).await.is_success());
+    let log = cloud.log();
+    assert!(position(&log, "nat/a", Op::Delete) < position(&log, "igw", Op::Delete));
 }
 
 #[tokio::test]
