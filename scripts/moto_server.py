@@ -3,6 +3,7 @@
 Each patch fixes one moto behaviour that differs from AWS in a way berth's tests depend on.
 Product code never special-cases the emulator; the patches live here, one commented block each.
 """
+import os
 import sys
 
 from moto.server import main
@@ -72,4 +73,12 @@ if __name__ == "__main__":
     patch_create_service_keeps_settings()
     patch_private_namespace_zone_vpc()
     patch_nat_gateway_tag_filters()
+    if os.environ.get("BERTH_EMULATOR_REALISTIC") == "1":
+        # Slow and strict like AWS: see realistic.py. After the patches above, so its checks
+        # run first. Imported without leaving a __pycache__ in scripts/.
+        write_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+        import realistic
+
+        sys.dont_write_bytecode = write_bytecode
+        realistic.apply_all()
     sys.exit(main())
