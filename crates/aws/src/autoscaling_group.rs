@@ -81,16 +81,18 @@ impl Kind for AutoscalingGroup {
             .name(format!("tag:{}", berth_engine::TAG_STACK))
             .values(stack)
             .build();
-        let out = self
+        let groups = self
             .0
             .autoscaling
             .describe_auto_scaling_groups()
             .filters(filter)
+            .into_paginator()
+            .items()
             .send()
+            .collect::<Result<Vec<_>, _>>()
             .await
             .aws()?;
-        Ok(out
-            .auto_scaling_groups()
+        Ok(groups
             .iter()
             .filter(|g| g.status().is_none())
             .filter_map(|g| {

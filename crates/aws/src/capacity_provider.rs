@@ -132,31 +132,60 @@ impl Kind for CapacityProvider {
         Ok(o)
     }
 
-    async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
+    /// DeleteCapacityProvider only starts the deletion (updateStatus DELETE_IN_PROGRESS); it
+    /// ends INACTIVE, or DELETE_FAILED with a reason. The name can't be reused until then
+    /// (Terraform: `internal/service/ecs/capacity_provider.go`, waitCapacityProviderDeleted).
+    async fn delete(&self, current: &Observed, cx: &OpCtx) -> Result<(), CloudError> {
+        let name = &current.cloud_id;
         match self
             .0
             .ecs
             .delete_capacity_provider()
-            .capacity_provider(&current.cloud_id)
+            .capacity_provider(name)
             .send()
             .await
             .aws()
         {
             Err(e) if e.message.contains("not found") || e.message.contains("does not exist") => {
-                Ok(())
+                return Ok(());
             }
             // Still attached to the cluster or in use by a service: retried.
             Err(e)
                 if e.code.as_deref() == Some("ResourceInUseException")
                     || e.message.contains("in use") =>
             {
-                Err(CloudError::new(
+                return Err(CloudError::new(
                     berth_engine::ErrorClass::DependencyViolation,
                     e.code.clone(),
                     e.message,
-                ))
+                ));
             }
-            other => other.map(drop),
+            other => other.map(drop)?,
         }
+        cx.wait_until(&format!("capacity provider {name} to be deleted"), || async {
+            let out = self
+                .0
+                .ecs
+                .describe_capacity_providers()
+                .capacity_providers(name)
+                .send()
+                .await
+                .aws()?;
+            let Some(c) = out.capacity_providers().first() else {
+                return Ok((Some(()), "gone".to_string()));
+            };
+            if c.status() == Some(&CapacityProviderStatus::Inactive) {
+                return Ok((Some(()), "INACTIVE".to_string()));
+            }
+            let update = c.update_status().map(|u| u.as_str()).unwrap_or("none");
+            if update == "DELETE_FAILED" {
+                return Err(CloudError::fatal(format!(
+                    "capacity provider {name}: DELETE_FAILED: {}. Fix the cause (often instances still protected from scale-in, or a service still using it), then run berth down again",
+                    c.update_status_reason().unwrap_or("no reason given")
+                )));
+            }
+            Ok((None, update.to_string()))
+        })
+        .await
     }
 }

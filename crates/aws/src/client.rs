@@ -1,7 +1,10 @@
 //! One `SdkConfig` from the standard credential and region chain, and every client built from it
 //! with the call-counting interceptor.
 
+use std::time::Duration;
+
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -20,6 +23,8 @@ pub struct ConnectOptions {
 #[derive(Clone, Debug)]
 pub struct Aws {
     pub region: String,
+    /// The account the credentials belong to, once [`Aws::account`] has proved them.
+    pub account_id: String,
     pub stats: ApiStats,
     /// Set only by `BERTH_FAULTS`, for resilience tests.
     pub faults: Option<FaultInjector>,
@@ -71,6 +76,17 @@ macro_rules! client {
     }};
 }
 
+/// Deadlines for every call, so one that never answers can't hang a run that holds the
+/// stack's lock: 30 s per attempt (the slowest berth calls, DescribeServices on a busy
+/// cluster or a 100-task DescribeTasks, take a few seconds), 2 min for all attempts.
+fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .operation_attempt_timeout(Duration::from_secs(30))
+        .operation_timeout(Duration::from_secs(120))
+        .build()
+}
+
 impl Aws {
     /// Load the shared configuration. Makes no API call.
     pub async fn connect(options: &ConnectOptions) -> Result<Aws, ConnectError> {
@@ -78,7 +94,8 @@ impl Aws {
         // the calls made before the engine's own retries take over (credentials, zones, AMI,
         // lock) must survive a throttling burst too.
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::standard().with_max_attempts(5));
+            .retry_config(RetryConfig::standard().with_max_attempts(5))
+            .timeout_config(timeouts());
         if let Some(region) = &options.region {
             loader = loader.region(Region::new(region.clone()));
         }
@@ -100,6 +117,7 @@ impl Aws {
         let stats = ApiStats::default();
         Ok(Aws {
             region,
+            account_id: String::new(),
             ec2: client!(aws_sdk_ec2, &shared, stats, &faults),
             servicediscovery: client!(aws_sdk_servicediscovery, &shared, stats, &faults),
             route53: client!(aws_sdk_route53, &shared, stats, &faults),
@@ -119,9 +137,12 @@ impl Aws {
 
     /// Prove the credentials work before planning anything (one STS call), and return the
     /// account id. A missing or expired credential becomes one sentence, not an SDK dump.
-    pub async fn account(&self) -> Result<String, ConnectError> {
+    pub async fn account(&mut self) -> Result<String, ConnectError> {
         match self.sts.get_caller_identity().send().await {
-            Ok(out) => Ok(out.account().unwrap_or_default().to_string()),
+            Ok(out) => {
+                self.account_id = out.account().unwrap_or_default().to_string();
+                Ok(self.account_id.clone())
+            }
             Err(SdkError::DispatchFailure(failure)) => {
                 // The chain's report lists every provider it tried: its first line says it.
                 let reason = failure
@@ -171,6 +192,9 @@ impl Aws {
             .ec2
             .describe_availability_zones()
             .filters(crate::tags::filter("state", "available"))
+            // Local Zones and Wavelength Zones are listed too once opted in; they lack NAT
+            // gateways, ALBs and most instance types.
+            .filters(crate::tags::filter("zone-type", "availability-zone"))
             .send()
             .await
             .aws()?;

@@ -4,14 +4,14 @@
 
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{CapacityProviderStrategyItem, ClusterField};
-use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags, Value};
+use berth_engine::{CloudError, ErrorClass, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags, Value};
 
 use crate::Aws;
 use crate::error::{AwsResultExt, ignore_not_found};
 use crate::tags::owned_id;
 
 pub const KIND: &str = "cluster_capacity";
-const ID: &str = "cluster/capacity";
+pub const ID: &str = "cluster/capacity";
 
 /// `providers[0]` is the default; all are attached.
 pub fn node(stack: &str, _tags: &Tags, cluster: Value, providers: Vec<Value>) -> Node {
@@ -46,7 +46,8 @@ impl ClusterCapacity {
             })
             .transpose()
             .map_err(|e| CloudError::fatal(e.to_string()))?;
-        self.0
+        let put = self
+            .0
             .ecs
             .put_cluster_capacity_providers()
             .cluster(cluster)
@@ -54,8 +55,44 @@ impl ClusterCapacity {
             .set_default_capacity_provider_strategy(Some(strategy.into_iter().collect()))
             .send()
             .await
-            .aws()?;
+            .aws();
+        match put {
+            // A provider still being attached or detached by an earlier call: not ready, so
+            // creates wait too (Terraform's retryClusterCapacityProvidersPut retries it).
+            Err(e) if e.code.as_deref() == Some("ResourceInUseException") => {
+                return Err(CloudError::new(ErrorClass::NotReady, e.code, e.message));
+            }
+            other => other?,
+        };
         Ok(())
+    }
+
+    /// Wait until the cluster has finished attaching or detaching: a service created while
+    /// the association is UPDATE_IN_PROGRESS may be refused its capacity provider, and a
+    /// capacity provider can't be deleted until it is detached.
+    async fn settle(&self, cluster: &str, cx: &OpCtx) -> Result<(), CloudError> {
+        cx.wait_until("the cluster's capacity providers to attach", || async {
+            let out = self
+                .0
+                .ecs
+                .describe_clusters()
+                .clusters(cluster)
+                .send()
+                .await
+                .aws()?;
+            let Some(c) = out.clusters().first() else {
+                return Ok((Some(()), "gone".to_string()));
+            };
+            let status = c.attachments_status().unwrap_or("UPDATE_COMPLETE");
+            if status == "UPDATE_FAILED" {
+                return Err(CloudError::fatal(format!(
+                    "cluster {cluster}: capacity provider attachment failed (attachmentsStatus UPDATE_FAILED); see the cluster's attachments in the ECS console, then run again"
+                )));
+            }
+            let settled = c.status() == Some("ACTIVE") && status != "UPDATE_IN_PROGRESS";
+            Ok((settled.then_some(()), format!("{} {status}", c.status().unwrap_or("?"))))
+        })
+        .await
     }
 }
 
@@ -104,7 +141,7 @@ impl Kind for ClusterCapacity {
             .collect())
     }
 
-    async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+    async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
         let providers = node
             .list("providers")
             .into_iter()
@@ -112,6 +149,7 @@ impl Kind for ClusterCapacity {
             .collect();
         self.put(node.get("cluster"), providers, node.opt("default"))
             .await?;
+        self.settle(node.get("cluster"), cx).await?;
         Ok(Observed::applied(KIND, node, node.get("cluster")))
     }
 
@@ -125,7 +163,8 @@ impl Kind for ClusterCapacity {
         self.create(node, cx).await
     }
 
-    async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
-        ignore_not_found(self.put(&current.cloud_id, vec![], None).await)
+    async fn delete(&self, current: &Observed, cx: &OpCtx) -> Result<(), CloudError> {
+        ignore_not_found(self.put(&current.cloud_id, vec![], None).await)?;
+        ignore_not_found(self.settle(&current.cloud_id, cx).await)
     }
 }

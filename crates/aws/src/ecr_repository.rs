@@ -126,21 +126,24 @@ impl Kind for EcrRepository {
     /// The repository named after the stack, then its tags and lifecycle policy.
     async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
         let ecr = &self.0.ecr;
-        let out = match ecr
+        let repos = match ecr
             .describe_repositories()
             .repository_names(stack)
+            .into_paginator()
+            .items()
             .send()
+            .collect::<Result<Vec<_>, _>>()
             .await
             .aws()
         {
-            Ok(out) => out,
+            Ok(repos) => repos,
             Err(e) if e.code.as_deref() == Some("RepositoryNotFoundException") => {
                 return Ok(vec![]);
             }
             Err(e) => return Err(e),
         };
         let mut found = Vec::new();
-        for repo in out.repositories() {
+        for repo in &repos {
             let (Some(name), Some(arn)) = (repo.repository_name(), repo.repository_arn()) else {
                 continue;
             };

@@ -38,6 +38,11 @@ pub struct ServiceSpec {
 
 pub fn node(stack: &str, tags: &Tags, service: &str, spec: ServiceSpec) -> Node {
     let awsvpc = spec.launch != "ec2";
+    // AWS keeps the container port only where something uses it: the load balancer, or the
+    // SRV records of bridge-mode tasks. Anywhere else it reads back as nothing, so it must
+    // not be desired either, or a private service would be replaced on every run.
+    let port_used = spec.target_group.is_some() || (!awsvpc && spec.registry.is_some());
+    let container_port = if port_used { spec.container_port } else { 0 };
     let mut node = Node::new(KIND, format!("service/{service}"), stack, tags)
         .prop("name", service)
         .prop("cluster", spec.cluster)
@@ -51,7 +56,7 @@ pub fn node(stack: &str, tags: &Tags, service: &str, spec: ServiceSpec) -> Node 
             "target_group",
             spec.target_group.unwrap_or_else(|| Value::from("")),
         )
-        .prop("container_port", spec.container_port as u32)
+        .prop("container_port", container_port as u32)
         .prop(
             "subnets",
             Value::Set(if awsvpc { spec.subnets } else { vec![] }),
@@ -66,7 +71,9 @@ pub fn node(stack: &str, tags: &Tags, service: &str, spec: ServiceSpec) -> Node 
         )
         .prop("registry", spec.registry.unwrap_or_else(|| Value::from("")))
         .prop("circuit_breaker", "rollback")
-        .prop("deployment", "100-200");
+        .prop("deployment", "100-200")
+        // A rollout that failed or ran out of time is not converged, whatever the rest says.
+        .prop("rollout", ROLLOUT_COMPLETED);
     // With autoscaling the count is only the starting point: the scaler owns it afterwards.
     let count_key = if spec.autoscaled {
         "initial_count"
@@ -131,7 +138,13 @@ fn observe(s: &AwsService, id: &str, tags: Tags) -> Option<Observed> {
             )
             .prop(
                 "container_port",
-                lb.and_then(|l| l.container_port()).unwrap_or(0),
+                lb.and_then(|l| l.container_port())
+                    .or_else(|| {
+                        s.service_registries()
+                            .first()
+                            .and_then(|r| r.container_port())
+                    })
+                    .unwrap_or(0),
             )
             .prop("subnets", subnets.join(","))
             .prop(
@@ -149,6 +162,7 @@ fn observe(s: &AwsService, id: &str, tags: Tags) -> Option<Observed> {
             )
             .prop("circuit_breaker", breaker)
             .prop("deployment", deployment)
+            .prop("rollout", rollout_state(s).label())
             .prop("desired_count", s.desired_count())
             .output("arn", s.service_arn().unwrap_or_default())
             .output("name", name)
@@ -167,6 +181,29 @@ fn deployment_configuration() -> DeploymentConfiguration {
         .minimum_healthy_percent(100)
         .maximum_percent(200)
         .build()
+}
+
+/// Private subnets and the tasks' security group, for awsvpc (Fargate) tasks only.
+fn network_configuration(node: &Resolved) -> Result<Option<NetworkConfiguration>, CloudError> {
+    if node.get("launch") == "ec2" {
+        return Ok(None);
+    }
+    let vpc = AwsVpcConfiguration::builder()
+        .set_subnets(Some(
+            node.list("subnets")
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+        ))
+        .security_groups(node.get("security_group"))
+        .assign_public_ip(AssignPublicIp::Disabled)
+        .build()
+        .map_err(|e| CloudError::fatal(e.to_string()))?;
+    Ok(Some(
+        NetworkConfiguration::builder()
+            .awsvpc_configuration(vpc)
+            .build(),
+    ))
 }
 
 fn count(node: &Resolved) -> i32 {
@@ -245,6 +282,48 @@ impl EcsService {
             .collect())
     }
 
+    /// The service's tasks whose last status is not yet STOPPED (running, or stopping with
+    /// their network interface still attached).
+    async fn tasks_not_stopped(&self, cluster: &str, service: &str) -> Result<usize, CloudError> {
+        let ecs = &self.0.ecs;
+        let mut arns = Vec::new();
+        for status in [DesiredStatus::Running, DesiredStatus::Stopped] {
+            let pages = ecs
+                .list_tasks()
+                .cluster(cluster)
+                .service_name(service)
+                .desired_status(status)
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Result<Vec<String>, _>>()
+                .await;
+            match pages.aws() {
+                Ok(found) => arns.extend(found),
+                // A service ECS has already forgotten has no tasks left to wait for.
+                Err(e) if crate::error::is_not_found(&e) => return Ok(0),
+                Err(e) => return Err(e),
+            }
+        }
+        let mut up = 0;
+        // DescribeTasks takes at most 100 tasks per call.
+        for chunk in arns.chunks(100) {
+            let out = ecs
+                .describe_tasks()
+                .cluster(cluster)
+                .set_tasks(Some(chunk.to_vec()))
+                .send()
+                .await
+                .aws()?;
+            up += out
+                .tasks()
+                .iter()
+                .filter(|t| t.last_status() != Some("STOPPED"))
+                .count();
+        }
+        Ok(up)
+    }
+
     async fn wait_for_rollout(
         &self,
         cluster: &str,
@@ -279,6 +358,20 @@ pub enum Rollout {
     Done,
     Failed(String),
     InProgress(String),
+}
+
+const ROLLOUT_COMPLETED: &str = "completed";
+const ROLLOUT_FAILED: &str = "failed";
+
+impl Rollout {
+    /// The value `plan` compares: anything but `completed` is a change to make.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Rollout::Done => ROLLOUT_COMPLETED,
+            Rollout::Failed(_) => ROLLOUT_FAILED,
+            Rollout::InProgress(_) => "in progress",
+        }
+    }
 }
 
 /// Pure, so it is tested without AWS (the emulator runs no containers and never rolls out).
@@ -415,35 +508,46 @@ impl Kind for EcsService {
         ]
     }
 
-    /// The services of the stack's cluster (named after the stack): one list, one describe.
+    /// The services of the stack's cluster (named after the stack): ListServices pages of 10,
+    /// and DescribeServices for at most 10 names a call (the API's limits).
     async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
         let ecs = &self.0.ecs;
-        let list = match ecs.list_services().cluster(stack).send().await.aws() {
-            Ok(out) => out,
+        let listed = ecs
+            .list_services()
+            .cluster(stack)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<String>, _>>()
+            .await
+            .aws();
+        let arns = match listed {
+            Ok(arns) => arns,
             Err(e) if e.code.as_deref() == Some("ClusterNotFoundException") => return Ok(vec![]),
             Err(e) => return Err(e),
         };
-        if list.service_arns().is_empty() {
-            return Ok(vec![]);
+        let mut found = Vec::new();
+        for chunk in arns.chunks(10) {
+            let out = ecs
+                .describe_services()
+                .cluster(stack)
+                .set_services(Some(chunk.to_vec()))
+                .include(ServiceField::Tags)
+                .send()
+                .await
+                .aws()?;
+            found.extend(
+                out.services()
+                    .iter()
+                    .filter(|s| s.status() == Some("ACTIVE"))
+                    .filter_map(|s| {
+                        let tags = from_ecs(s.tags());
+                        let id = owned_id(&tags, stack)?.to_string();
+                        observe(s, &id, tags)
+                    }),
+            );
         }
-        let out = ecs
-            .describe_services()
-            .cluster(stack)
-            .set_services(Some(list.service_arns().to_vec()))
-            .include(ServiceField::Tags)
-            .send()
-            .await
-            .aws()?;
-        Ok(out
-            .services()
-            .iter()
-            .filter(|s| s.status() == Some("ACTIVE"))
-            .filter_map(|s| {
-                let tags = from_ecs(s.tags());
-                let id = owned_id(&tags, stack)?.to_string();
-                observe(s, &id, tags)
-            })
-            .collect())
+        Ok(found)
     }
 
     async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
@@ -494,24 +598,9 @@ impl Kind for EcsService {
                 } else {
                     "FARGATE"
                 };
-                let vpc = AwsVpcConfiguration::builder()
-                    .set_subnets(Some(
-                        node.list("subnets")
-                            .into_iter()
-                            .map(str::to_string)
-                            .collect(),
-                    ))
-                    .security_groups(node.get("security_group"))
-                    .assign_public_ip(AssignPublicIp::Disabled)
-                    .build()
-                    .map_err(|e| CloudError::fatal(e.to_string()))?;
                 call = call
                     .capacity_provider_strategy(strategy(provider)?)
-                    .network_configuration(
-                        NetworkConfiguration::builder()
-                            .awsvpc_configuration(vpc)
-                            .build(),
-                    );
+                    .set_network_configuration(network_configuration(node)?);
             }
         }
         if let Some(tg) = node.opt("target_group") {
@@ -562,7 +651,12 @@ impl Kind for EcsService {
             "subnets",
             "security_group",
         ];
-        if settings.iter().any(|f| FieldChange::touches(changes, f)) {
+        let rollout = changes.iter().find(|c| c.field == "rollout");
+        if settings.iter().any(|f| FieldChange::touches(changes, f))
+            || rollout.is_some_and(|c| c.old.as_deref() == Some(ROLLOUT_FAILED))
+        {
+            // Every setting berth owns goes in the call, network included: UpdateService
+            // leaves out whatever it is not sent.
             let mut call = self
                 .0
                 .ecs
@@ -570,11 +664,17 @@ impl Kind for EcsService {
                 .cluster(cluster)
                 .service(name)
                 .task_definition(node.get("task_definition"))
-                .deployment_configuration(deployment_configuration());
+                .deployment_configuration(deployment_configuration())
+                .set_network_configuration(network_configuration(node)?)
+                // A failed rollout is tried again, not skipped because nothing else changed.
+                .force_new_deployment(rollout.is_some());
             if let Some(n) = node.opt("desired_count") {
                 call = call.desired_count(n.parse().unwrap_or(1));
             }
             call.send().await.aws()?;
+            self.wait_for_rollout(cluster, name, cx).await?;
+        } else if rollout.is_some() {
+            // A rollout an earlier run stopped waiting for: wait for it now.
             self.wait_for_rollout(cluster, name, cx).await?;
         }
         update_ecs_tags(&self.0, &current.cloud_id, changes).await?;
@@ -607,6 +707,14 @@ impl Kind for EcsService {
                 .unwrap_or("INACTIVE")
                 .to_string();
             Ok(((status == "INACTIVE").then_some(()), status))
+        })
+        .await?;
+        // INACTIVE is not the end: tasks still stopping hold their network interfaces, and
+        // with them the security group and subnets the next deletes need.
+        let name = current.props.get("name").cloned().unwrap_or_default();
+        cx.wait_until("the service's tasks to stop", || async {
+            let up = self.tasks_not_stopped(&cluster, &name).await?;
+            Ok(((up == 0).then_some(()), format!("{up} task(s) stopping")))
         })
         .await
     }

@@ -74,11 +74,14 @@ pub async fn stack_load_balancer(
         .elbv2
         .describe_load_balancers()
         .names(stack)
+        .into_paginator()
+        .items()
         .send()
+        .try_next()
         .await
         .aws()
     {
-        Ok(out) => Ok(out.load_balancers().first().cloned()),
+        Ok(found) => Ok(found),
         Err(e) if e.code.as_deref().is_some_and(|c| c.contains("NotFound")) => Ok(None),
         Err(e) => Err(e),
     }

@@ -25,15 +25,51 @@ const THROTTLED: &[&str] = &[
     "Unavailable",
 ];
 
-/// Something still uses the resource (delete) or an operation on it is still in progress.
+/// Something still uses the resource being deleted. AWS holds security groups, subnets and
+/// public addresses for minutes after a load balancer, NAT gateway or task is gone; IAM refuses
+/// to delete a role still in an instance profile. Retried by deletes until their deadline.
 const IN_USE: &[&str] = &[
     "DependencyViolation",
     "ResourceInUse",
     "ResourceInUseException",
-    "InvalidIPAddress.InUse",
     "ResourceInUseFault",
+    "InvalidIPAddress.InUse",
+    "InvalidGroup.InUse",
+    "DeleteConflict",
     "ScalingActivityInProgress",
     "ScalingActivityInProgressFault",
+];
+
+/// An earlier change to the resource is still being applied: wait, then try again, whether
+/// creating, updating or deleting (ECS cluster attachments, ASG instance refreshes).
+const IN_PROGRESS: &[&str] = &[
+    "UpdateInProgressException",
+    "InstanceRefreshInProgress",
+    "InstanceRefreshInProgressFault",
+];
+
+/// Eventual consistency that AWS reports as a bad request: the thing it names exists but has
+/// not reached the service checking it yet. The Terraform AWS provider retries exactly these:
+/// `internal/service/ecs/service.go` (retryServiceCreate: a target group whose listener rule
+/// is brand new; a new account's ECS service-linked role), `internal/service/autoscaling/group.go`
+/// (a launch template naming a seconds-old instance profile).
+const NOT_READY_MESSAGES: &[(&str, &str)] = &[
+    (
+        "InvalidParameterException",
+        "does not have an associated load balancer",
+    ),
+    (
+        "InvalidParameterException",
+        "Unable to assume the service linked role",
+    ),
+    (
+        "InvalidParameterException",
+        "verify that the ECS service role being passed has the proper permissions",
+    ),
+    // internal/service/ecs/cluster_capacity_providers.go, retryClusterCapacityProvidersPut.
+    ("ClientException", "Cluster was not ACTIVE"),
+    ("ValidationError", "Invalid IAM Instance Profile"),
+    ("InvalidParameterValue", "Invalid IAM Instance Profile"),
 ];
 
 /// Credentials that don't work: no retry, and a hint that says what to do.
@@ -67,7 +103,7 @@ where
         ),
         (_, Some(code)) => {
             let text = message.unwrap_or_else(|| root_cause(&err));
-            let class = class_of(&code);
+            let class = class_of(&code, &text);
             let text = if AUTH.contains(&code.as_str()) {
                 format!(
                     "{text}. Check your AWS credentials (AWS_PROFILE, `aws sso login`, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
@@ -81,26 +117,36 @@ where
     }
 }
 
-fn class_of(code: &str) -> ErrorClass {
+/// One rule for every caller: what retries, what waits, what is final.
+fn class_of(code: &str, message: &str) -> ErrorClass {
     if THROTTLED.contains(&code) {
         ErrorClass::Throttled
     } else if IN_USE.contains(&code) {
         ErrorClass::DependencyViolation
-    } else if code.ends_with(".NotFound") || code.ends_with("NotFound") || code == "NoSuchEntity" {
+    } else if IN_PROGRESS.contains(&code)
+        || is_not_found_code(code)
+        || NOT_READY_MESSAGES
+            .iter()
+            .any(|(c, m)| *c == code && message.contains(m))
+    {
+        // A NotFound right after the create that made it is EC2's and IAM's eventual
+        // consistency; callers for whom NotFound means "gone" check [`is_not_found`] first.
         ErrorClass::NotReady
     } else {
         ErrorClass::Fatal
     }
 }
 
+fn is_not_found_code(code: &str) -> bool {
+    code.ends_with("NotFound")
+        || code.ends_with("NotFoundException")
+        || code.ends_with("NotFoundFault")
+        || code == "NoSuchEntity"
+}
+
 /// Whether the provider said the resource does not exist.
 pub fn is_not_found(err: &CloudError) -> bool {
-    err.code.as_deref().is_some_and(|c| {
-        c.ends_with(".NotFound")
-            || c.ends_with("NotFound")
-            || c.ends_with("NotFoundException")
-            || c == "NoSuchEntity"
-    })
+    err.code.as_deref().is_some_and(is_not_found_code)
 }
 
 /// Deleting what is already gone is success.
@@ -132,5 +178,53 @@ where
 {
     fn aws(self) -> Result<T, CloudError> {
         self.map_err(classify)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_what_real_aws_answers() {
+        let cases = [
+            ("RequestLimitExceeded", "", ErrorClass::Throttled),
+            ("InvalidGroup.InUse", "", ErrorClass::DependencyViolation),
+            ("DeleteConflict", "", ErrorClass::DependencyViolation),
+            ("UpdateInProgressException", "", ErrorClass::NotReady),
+            ("InstanceRefreshInProgress", "", ErrorClass::NotReady),
+            ("InvalidVpcID.NotFound", "", ErrorClass::NotReady),
+            ("ClusterNotFoundException", "", ErrorClass::NotReady),
+            (
+                "InvalidParameterException",
+                "The target group with targetGroupArn arn:aws:elasticloadbalancing:eu-west-2:1:targetgroup/a/b does not have an associated load balancer.",
+                ErrorClass::NotReady,
+            ),
+            (
+                "ValidationError",
+                "You must use a valid fully-formed launch template. Value (x) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name",
+                ErrorClass::NotReady,
+            ),
+            ("InvalidParameterException", "bad subnet", ErrorClass::Fatal),
+            ("ValidationError", "min size > max size", ErrorClass::Fatal),
+            ("AccessDenied", "", ErrorClass::Fatal),
+        ];
+        for (code, message, class) in cases {
+            assert_eq!(class_of(code, message), class, "{code}: {message}");
+        }
+    }
+
+    #[test]
+    fn not_found_is_one_rule() {
+        for code in [
+            "InvalidSubnetID.NotFound",
+            "NatGatewayNotFound",
+            "ServiceNotFoundException",
+            "LoadBalancerNotFound",
+            "NoSuchEntity",
+        ] {
+            let e = CloudError::new(class_of(code, ""), Some(code.into()), "x");
+            assert!(is_not_found(&e) && e.class == ErrorClass::NotReady, "{code}");
+        }
     }
 }

@@ -21,17 +21,38 @@ pub fn path(stack: &str) -> String {
     format!("/berth/{stack}/")
 }
 
+/// Who may assume the role: one service, and with `source_account` only on behalf of that
+/// account (the confused-deputy guard AWS recommends for ECS task roles).
+pub struct Trust<'a> {
+    pub service: &'a str,
+    pub source_account: Option<&'a str>,
+}
+
+impl Trust<'_> {
+    /// Canonical JSON (keys sorted), as IAM's copy is compared after normalising.
+    fn document(&self) -> String {
+        let mut statement = serde_json::json!({
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": {"Service": self.service},
+        });
+        if let Some(account) = self.source_account {
+            statement["Condition"] =
+                serde_json::json!({"StringEquals": {"aws:SourceAccount": account}});
+        }
+        serde_json::json!({"Statement": [statement], "Version": "2012-10-17"}).to_string()
+    }
+}
+
 pub fn node(
     stack: &str,
     tags: &Tags,
     name: &str,
-    service_principal: &str,
+    trust: Trust,
     managed_policies: Vec<String>,
     inline_policy: Option<Value>,
 ) -> Node {
-    let trust = format!(
-        r#"{{"Statement":[{{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{{"Service":"{service_principal}"}}}}],"Version":"2012-10-17"}}"#
-    );
+    let trust = trust.document();
     Node::new(KIND, format!("role/{name}"), stack, tags)
         .prop("name", format!("{stack}-{name}"))
         .prop("trust", trust)
@@ -101,16 +122,18 @@ fn set_of(value: &str) -> BTreeSet<String> {
 
 impl IamRole {
     async fn attached(&self, role: &str) -> Result<Vec<String>, CloudError> {
-        let out = self
+        let policies = self
             .0
             .iam
             .list_attached_role_policies()
             .role_name(role)
+            .into_paginator()
+            .items()
             .send()
+            .collect::<Result<Vec<_>, _>>()
             .await
             .aws()?;
-        let mut arns: Vec<String> = out
-            .attached_policies()
+        let mut arns: Vec<String> = policies
             .iter()
             .filter_map(|p| p.policy_arn().map(str::to_string))
             .collect();
@@ -212,22 +235,27 @@ impl Kind for IamRole {
     /// One listing by path; then per role its tags, attached policies and inline policy.
     async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
         let iam = &self.0.iam;
-        let out = iam
+        let roles = iam
             .list_roles()
             .path_prefix(path(stack))
+            .into_paginator()
+            .items()
             .send()
+            .collect::<Result<Vec<_>, _>>()
             .await
             .aws()?;
         let mut found = Vec::new();
-        for role in out.roles() {
+        for role in &roles {
             let name = role.role_name();
             let tags: Tags = iam
                 .list_role_tags()
                 .role_name(name)
+                .into_paginator()
+                .items()
                 .send()
+                .collect::<Result<Vec<_>, _>>()
                 .await
                 .aws()?
-                .tags()
                 .iter()
                 .map(|t| (t.key().to_string(), t.value().to_string()))
                 .collect();
@@ -326,11 +354,14 @@ impl Kind for IamRole {
         let profiles = match iam
             .list_instance_profiles_for_role()
             .role_name(name)
+            .into_paginator()
+            .items()
             .send()
+            .collect::<Result<Vec<_>, _>>()
             .await
             .aws()
         {
-            Ok(out) => out.instance_profiles().to_vec(),
+            Ok(profiles) => profiles,
             Err(e) if is_not_found(&e) => return Ok(()),
             Err(e) => return Err(e),
         };

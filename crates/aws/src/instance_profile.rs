@@ -35,14 +35,17 @@ impl Kind for InstanceProfile {
     /// Listed by the stack's IAM path, then one read per profile for its tags.
     async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
         let iam = &self.0.iam;
-        let out = iam
+        let profiles = iam
             .list_instance_profiles()
             .path_prefix(path(stack))
+            .into_paginator()
+            .items()
             .send()
+            .collect::<Result<Vec<_>, _>>()
             .await
             .aws()?;
         let mut found = Vec::new();
-        for p in out.instance_profiles() {
+        for p in &profiles {
             let name = p.instance_profile_name();
             // GetInstanceProfile carries the tags (ListInstanceProfiles does not).
             let full = iam

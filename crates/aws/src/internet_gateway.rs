@@ -59,16 +59,18 @@ impl Kind for InternetGateway {
     }
 
     async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
-        let out = self
+        let gateways = self
             .0
             .ec2
             .describe_internet_gateways()
             .filters(stack_filter(stack))
+            .into_paginator()
+            .items()
             .send()
+            .collect::<Result<Vec<_>, _>>()
             .await
             .aws()?;
-        Ok(out
-            .internet_gateways()
+        Ok(gateways
             .iter()
             .filter_map(|g| {
                 let tags = from_ec2(g.tags());

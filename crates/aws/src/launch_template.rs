@@ -152,20 +152,19 @@ impl LaunchTemplate {
         &self,
         template_id: &str,
     ) -> Result<Option<ResponseLaunchTemplateData>, CloudError> {
-        let out = self
+        let version = self
             .0
             .ec2
             .describe_launch_template_versions()
             .launch_template_id(template_id)
             .versions("$Default")
+            .into_paginator()
+            .items()
             .send()
+            .try_next()
             .await
             .aws()?;
-        Ok(out
-            .launch_template_versions()
-            .first()
-            .and_then(|v| v.launch_template_data())
-            .cloned())
+        Ok(version.and_then(|v| v.launch_template_data().cloned()))
     }
 }
 
@@ -185,16 +184,19 @@ impl Kind for LaunchTemplate {
     }
 
     async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
-        let out = self
+        let templates = self
             .0
             .ec2
             .describe_launch_templates()
             .filters(stack_filter(stack))
+            .into_paginator()
+            .items()
             .send()
+            .collect::<Result<Vec<_>, _>>()
             .await
             .aws()?;
         let mut found = Vec::new();
-        for t in out.launch_templates() {
+        for t in &templates {
             let tags = from_ec2(t.tags());
             let (Some(id), Some(template_id)) = (
                 owned_id(&tags, stack).map(str::to_string),

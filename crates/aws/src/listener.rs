@@ -62,14 +62,15 @@ pub(crate) async fn stack_listeners(
     let Some(lb) = stack_load_balancer(aws, stack).await? else {
         return Ok(vec![]);
     };
-    let out = aws
-        .elbv2
+    aws.elbv2
         .describe_listeners()
         .load_balancer_arn(lb.load_balancer_arn().unwrap_or_default())
+        .into_paginator()
+        .items()
         .send()
+        .collect::<Result<Vec<_>, _>>()
         .await
-        .aws()?;
-    Ok(out.listeners().to_vec())
+        .aws()
 }
 
 #[async_trait]

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, PathPatternConditionConfig, Rule, RuleCondition,
+    Action, ActionTypeEnum, PathPatternConditionConfig, Rule, RuleCondition, RulePriorityPair,
 };
 use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags, Value};
 
@@ -75,6 +75,57 @@ fn rule_paths(rule: &Rule) -> String {
     paths.join(",")
 }
 
+/// ELBv2's answer when another rule of the listener holds the priority.
+const PRIORITY_IN_USE: &str = "PriorityInUse";
+
+fn priority(node: &Resolved) -> Result<i32, CloudError> {
+    node.get("priority")
+        .parse()
+        .map_err(|_| CloudError::fatal(format!("{}: priority is not a number", node.id)))
+}
+
+impl ListenerRule {
+    async fn set_priority(&self, rule: &str, priority: i32) -> Result<(), CloudError> {
+        let pair = RulePriorityPair::builder()
+            .rule_arn(rule)
+            .priority(priority)
+            .build();
+        self.0
+            .elbv2
+            .set_rule_priorities()
+            .rule_priorities(pair)
+            .send()
+            .await
+            .aws()
+            .map(drop)
+    }
+
+    /// Renumbering by specificity moves rules that already exist: the rule holding `priority`
+    /// is moved past every other rule of the listener, and its own update (ordered after this
+    /// rule's in the graph) then puts it where it belongs.
+    async fn park(&self, listener: &str, priority: i32) -> Result<(), CloudError> {
+        let rules = self
+            .0
+            .elbv2
+            .describe_rules()
+            .listener_arn(listener)
+            .send()
+            .await
+            .aws()?;
+        let number = |r: &Rule| r.priority().and_then(|p| p.parse::<i32>().ok());
+        let free = rules.rules().iter().filter_map(number).max().unwrap_or(0) + 1;
+        match rules
+            .rules()
+            .iter()
+            .find(|r| number(r) == Some(priority))
+            .and_then(|r| r.rule_arn())
+        {
+            Some(holder) => self.set_priority(holder, free).await,
+            None => Ok(()),
+        }
+    }
+}
+
 #[async_trait]
 impl Kind for ListenerRule {
     fn name(&self) -> &'static str {
@@ -137,18 +188,26 @@ impl Kind for ListenerRule {
     }
 
     async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
-        let out = self
-            .0
-            .elbv2
-            .create_rule()
-            .listener_arn(node.get("listener"))
-            .priority(node.get("priority").parse().unwrap_or(1000))
-            .conditions(condition(node.get("paths")))
-            .actions(forward(node.get("target_group")))
-            .set_tags(Some(elb_tags(&node.tags)))
-            .send()
-            .await
-            .aws()?;
+        let priority = priority(node)?;
+        let listener = node.get("listener");
+        let create = || {
+            self.0
+                .elbv2
+                .create_rule()
+                .listener_arn(listener)
+                .priority(priority)
+                .conditions(condition(node.get("paths")))
+                .actions(forward(node.get("target_group")))
+                .set_tags(Some(elb_tags(&node.tags)))
+                .send()
+        };
+        let out = match create().await.aws() {
+            Err(e) if e.code.as_deref() == Some(PRIORITY_IN_USE) => {
+                self.park(listener, priority).await?;
+                create().await.aws()?
+            }
+            other => other?,
+        };
         let arn = out
             .rules()
             .first()
@@ -178,15 +237,14 @@ impl Kind for ListenerRule {
                 .aws()?;
         }
         if FieldChange::touches(changes, "priority") {
-            let p = aws_sdk_elasticloadbalancingv2::types::RulePriorityPair::builder()
-                .rule_arn(arn)
-                .priority(node.get("priority").parse().unwrap_or(1000))
-                .build();
-            elb.set_rule_priorities()
-                .rule_priorities(p)
-                .send()
-                .await
-                .aws()?;
+            let priority = priority(node)?;
+            if let Err(e) = self.set_priority(arn, priority).await {
+                if e.code.as_deref() != Some(PRIORITY_IN_USE) {
+                    return Err(e);
+                }
+                self.park(node.get("listener"), priority).await?;
+                self.set_priority(arn, priority).await?;
+            }
         }
         update_tags(&self.0, arn, changes).await?;
         Ok(Observed::applied(KIND, node, arn).output("arn", arn))

@@ -151,17 +151,19 @@ impl Kind for LoadBalancer {
         let arn = lb.load_balancer_arn().unwrap_or_default().to_string();
         self.set_attributes(&arn, node).await?;
         cx.wait_until("the load balancer to be active", || async {
-            let out = self
+            let lb = self
                 .0
                 .elbv2
                 .describe_load_balancers()
                 .load_balancer_arns(&arn)
+                .into_paginator()
+                .items()
                 .send()
+                .try_next()
                 .await
                 .aws()?;
-            let state = out
-                .load_balancers()
-                .first()
+            let state = lb
+                .as_ref()
                 .and_then(|l| l.state())
                 .and_then(|s| s.code())
                 .cloned();
@@ -249,12 +251,15 @@ impl Kind for LoadBalancer {
                 .elbv2
                 .describe_load_balancers()
                 .load_balancer_arns(arn)
+                .into_paginator()
+                .items()
                 .send()
+                .try_next()
                 .await
                 .aws()
             {
-                Ok(out) if !out.load_balancers().is_empty() => Ok((None, "deleting".to_string())),
-                Ok(_) => Ok((Some(()), "gone".to_string())),
+                Ok(Some(_)) => Ok((None, "deleting".to_string())),
+                Ok(None) => Ok((Some(()), "gone".to_string())),
                 Err(e) if e.code.as_deref().is_some_and(|c| c.contains("NotFound")) => {
                     Ok((Some(()), "gone".to_string()))
                 }

@@ -1,7 +1,10 @@
 //! A lock that lives in AWS, so two runs of `up`/`down` on one stack never interleave, from
 //! one laptop or from two CI jobs: an SSM parameter created only if absent, holding who holds
-//! it and until when. A lock whose run is gone (expired, or a dead process on this machine) is
-//! taken over; `berth unlock --force` removes any.
+//! it. It is a lease: the run rewrites it every quarter lease while it lives (a real `up` with
+//! NAT gateways, a load balancer, instances and a rollout can pass 20 minutes), and it counts
+//! as expired a lease after its last write, timed by the parameter's LastModifiedDate (AWS's
+//! clock, not the holder's). A lock whose run is gone (expired, or a dead process on this
+//! machine) is taken over; `berth unlock --force` removes any.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -17,18 +20,25 @@ pub struct Holder {
     pub host: String,
     pub pid: u32,
     pub command: String,
-    /// Seconds since the Unix epoch.
+    /// Seconds since the Unix epoch, by the holder's clock: for people only.
     pub since: u64,
-    pub expires: u64,
+    /// Seconds the lock stays valid after its last renewal; 0 (an older berth) = expired.
+    #[serde(default)]
+    pub lease: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
     #[error(
-        "stack {stack} is locked by {} on {} (pid {}, `{}`, {}s ago). Wait for it to finish; if that run is dead, run `berth unlock --force`",
-        holder.owner, holder.host, holder.pid, holder.command, now().saturating_sub(holder.since)
+        "stack {stack} is locked by {} on {} (pid {}, `{}`, renewed {}s ago). Wait for it to finish; if that run is dead, run `berth unlock --force` (or wait {}s, when its lease runs out)",
+        holder.owner, holder.host, holder.pid, holder.command, age.as_secs(), holder.lease.saturating_sub(age.as_secs())
     )]
-    Held { stack: String, holder: Holder },
+    Held {
+        stack: String,
+        holder: Holder,
+        /// Since the holder last renewed it, by AWS's clock.
+        age: Duration,
+    },
     #[error("the stack lock ({name}): {error}")]
     Aws {
         name: String,
@@ -36,11 +46,17 @@ pub enum LockError {
     },
 }
 
-/// A held lock; `release` it when done (a run that dies leaves it to expire or be taken over).
+/// A held lock, renewed in the background until `release` (a run that dies leaves it to
+/// expire, or to be taken over at once on the same machine).
 pub struct StackLock {
     aws: Aws,
     name: String,
+    renewal: tokio::task::JoinHandle<()>,
 }
+
+/// How long a lock outlives its last renewal by default: a crashed run on another machine
+/// blocks the stack this long at most.
+pub const LEASE: Duration = Duration::from_secs(300);
 
 pub fn parameter_name(stack: &str) -> String {
     format!("/berth/{stack}/lock")
@@ -61,35 +77,35 @@ fn hostname() -> String {
 }
 
 impl Holder {
-    fn me(command: &str, ttl: Duration) -> Holder {
-        let since = now();
+    fn me(command: &str, lease: Duration) -> Holder {
         Holder {
             owner: std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
             host: hostname(),
             pid: std::process::id(),
             command: command.to_string(),
-            since,
-            expires: since + ttl.as_secs(),
+            since: now(),
+            lease: lease.as_secs(),
         }
     }
-    /// Expired, or held by a process of this machine that no longer runs.
-    fn is_stale(&self) -> bool {
+    /// Not renewed for a lease (by AWS's timestamp of the last write, `age`), or held by a
+    /// process of this machine that no longer runs.
+    fn is_stale(&self, age: Duration) -> bool {
         let dead_here = self.host == hostname()
             && !std::path::Path::new(&format!("/proc/{}", self.pid)).exists();
-        self.expires <= now() || dead_here
+        age.as_secs() >= self.lease || dead_here
     }
 }
 
 impl StackLock {
-    /// Take the stack's lock for `ttl` (the run's own deadline plus a margin).
+    /// Take the stack's lock, held while this run lives and for `lease` after its last renewal.
     pub async fn acquire(
         aws: &Aws,
         stack: &str,
         command: &str,
-        ttl: Duration,
+        lease: Duration,
     ) -> Result<StackLock, LockError> {
         let name = parameter_name(stack);
-        let me = Holder::me(command, ttl);
+        let me = Holder::me(command, lease);
         let value = serde_json::to_string(&me).unwrap_or_default();
         let aws_err = |error| LockError::Aws {
             name: name.clone(),
@@ -109,19 +125,22 @@ impl StackLock {
                 .aws();
             match put {
                 Ok(_) => {
+                    let renewal = tokio::spawn(renew(aws.clone(), name.clone(), me, value));
                     return Ok(StackLock {
                         aws: aws.clone(),
                         name,
+                        renewal,
                     });
                 }
                 Err(e) if e.code.as_deref() == Some("ParameterAlreadyExists") => {
-                    let Some(holder) = current(aws, &name).await.map_err(aws_err)? else {
+                    let Some((holder, age)) = current(aws, &name).await.map_err(aws_err)? else {
                         continue;
                     };
-                    if !holder.is_stale() {
+                    if !holder.is_stale(age) {
                         return Err(LockError::Held {
                             stack: stack.to_string(),
                             holder,
+                            age,
                         });
                     }
                     remove(aws, &name).await.map_err(aws_err)?;
@@ -136,16 +155,64 @@ impl StackLock {
     }
 
     pub async fn release(self) -> Result<(), berth_engine::CloudError> {
+        self.renewal.abort();
         remove(&self.aws, &self.name).await
     }
 }
 
-async fn current(aws: &Aws, name: &str) -> Result<Option<Holder>, berth_engine::CloudError> {
+/// Rewrite the lock every quarter lease while it is still ours. A renewal that fails is
+/// tried again at the next tick; three missed in a row still leave the lease valid.
+async fn renew(aws: Aws, name: String, me: Holder, value: String) {
+    let every = Duration::from_secs(me.lease.max(4) / 4);
+    loop {
+        tokio::time::sleep(every).await;
+        // Someone ran `unlock --force` and another run holds it now: stop, never overwrite.
+        match current(&aws, &name).await {
+            Ok(Some((holder, _))) if holder == me => {}
+            Ok(_) => return,
+            Err(_) => continue,
+        }
+        let _ = aws
+            .ssm
+            .put_parameter()
+            .name(&name)
+            .value(&value)
+            .r#type(ParameterType::String)
+            .overwrite(true)
+            .send()
+            .await;
+    }
+}
+
+/// The lock's holder and how long ago AWS last wrote it. A value no berth can read (a newer
+/// or older format) counts as expired: the lock is only ever a courtesy between runs.
+async fn current(
+    aws: &Aws,
+    name: &str,
+) -> Result<Option<(Holder, Duration)>, berth_engine::CloudError> {
     match aws.ssm.get_parameter().name(name).send().await.aws() {
-        Ok(out) => Ok(out
-            .parameter()
-            .and_then(|p| p.value())
-            .and_then(|v| serde_json::from_str(v).ok())),
+        Ok(out) => {
+            let Some(p) = out.parameter() else {
+                return Ok(None);
+            };
+            let written = p
+                .last_modified_date()
+                .map(|d| d.secs())
+                .unwrap_or_default();
+            let age = Duration::from_secs((now() as i64 - written).max(0) as u64);
+            let holder = p
+                .value()
+                .and_then(|v| serde_json::from_str(v).ok())
+                .unwrap_or_else(|| Holder {
+                    owner: "unknown".into(),
+                    host: "unknown".into(),
+                    pid: 0,
+                    command: "unreadable lock".into(),
+                    since: 0,
+                    lease: 0,
+                });
+            Ok(Some((holder, age)))
+        }
         Err(e) if e.code.as_deref() == Some("ParameterNotFound") => Ok(None),
         Err(e) => Err(e),
     }
@@ -164,7 +231,7 @@ pub async fn force_unlock(
     stack: &str,
 ) -> Result<Option<Holder>, berth_engine::CloudError> {
     let name = parameter_name(stack);
-    let holder = current(aws, &name).await?;
+    let holder = current(aws, &name).await?.map(|(holder, _)| holder);
     remove(aws, &name).await?;
     Ok(holder)
 }

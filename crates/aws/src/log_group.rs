@@ -54,14 +54,17 @@ impl Kind for LogGroup {
     /// By name prefix, then one tag read per group found (Logs has no tag filter).
     async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
         let logs = &self.0.logs;
-        let out = logs
+        let groups = logs
             .describe_log_groups()
             .log_group_name_prefix(name(stack))
+            .into_paginator()
+            .items()
             .send()
+            .collect::<Result<Vec<_>, _>>()
             .await
             .aws()?;
         let mut found = Vec::new();
-        for group in out.log_groups() {
+        for group in &groups {
             let (Some(group_name), Some(arn)) = (group.log_group_name(), group.arn()) else {
                 continue;
             };
@@ -170,18 +173,20 @@ impl Kind for LogGroup {
 
 impl LogGroup {
     async fn arn(&self, group_name: &str) -> Result<String, CloudError> {
-        let out = self
+        // The prefix also matches longer names: page until the exact one.
+        let mut groups = self
             .0
             .logs
             .describe_log_groups()
             .log_group_name_prefix(group_name)
-            .send()
-            .await
-            .aws()?;
-        let group = out
-            .log_groups()
-            .iter()
-            .find(|g| g.log_group_name() == Some(group_name));
-        Ok(bare_arn(group.and_then(|g| g.arn()).unwrap_or_default()).to_string())
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(g) = groups.try_next().await.aws()? {
+            if g.log_group_name() == Some(group_name) {
+                return Ok(bare_arn(g.arn().unwrap_or_default()).to_string());
+            }
+        }
+        Ok(String::new())
     }
 }

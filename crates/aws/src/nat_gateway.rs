@@ -21,15 +21,17 @@ pub struct NatGateway(pub Aws);
 
 impl NatGateway {
     async fn describe(&self, nat_id: &str) -> Result<Option<AwsNat>, CloudError> {
-        let out = self
-            .0
+        // Filtered pages may come back empty: read on to the first match.
+        self.0
             .ec2
             .describe_nat_gateways()
             .filter(filter("nat-gateway-id", nat_id))
+            .into_paginator()
+            .items()
             .send()
+            .try_next()
             .await
-            .aws()?;
-        Ok(out.nat_gateways().first().cloned())
+            .aws()
     }
     fn state(nat: &Option<AwsNat>) -> String {
         nat.as_ref()
@@ -59,16 +61,18 @@ impl Kind for NatGateway {
     }
 
     async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
-        let out = self
+        let gateways = self
             .0
             .ec2
             .describe_nat_gateways()
             .filter(stack_filter(stack))
+            .into_paginator()
+            .items()
             .send()
+            .collect::<Result<Vec<_>, _>>()
             .await
             .aws()?;
-        Ok(out
-            .nat_gateways()
+        Ok(gateways
             .iter()
             .filter(|n| {
                 !matches!(

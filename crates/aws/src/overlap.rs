@@ -1,6 +1,6 @@
 //! A new stack's VPC must not overlap another berth stack's: two stacks on the same addresses
 //! can never be peered or routed to each other, and finding out after the fact means
-//! rebuilding one of them. Checked before the VPC is created (one DescribeVpcs call), never
+//! rebuilding one of them. Checked before the VPC is created (DescribeVpcs, all pages), never
 //! after, since a VPC's range can't change.
 
 use ipnet::Ipv4Net;
@@ -32,9 +32,17 @@ pub enum CheckError {
 
 /// Refuse `cidr` for `stack` when it overlaps the VPC of another berth stack in the region.
 pub async fn check(aws: &Aws, stack: &str, cidr: Ipv4Net) -> Result<(), CheckError> {
-    let out = aws.ec2.describe_vpcs().send().await.aws()?;
-    let vpcs: Vec<(String, Ipv4Net, Option<String>)> = out
-        .vpcs()
+    // Every VPC, tagged or not: the suggested free range must avoid them all.
+    let all = aws
+        .ec2
+        .describe_vpcs()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .aws()?;
+    let vpcs: Vec<(String, Ipv4Net, Option<String>)> = all
         .iter()
         .filter_map(|v| {
             let range = v.cidr_block()?.parse().ok()?;

@@ -59,17 +59,17 @@ fn set_of(value: &str) -> BTreeSet<String> {
 
 impl RouteTable {
     async fn describe(&self, rt_id: &str) -> Result<AwsRouteTable, CloudError> {
-        let out = self
-            .0
+        // Filtered pages may come back empty: read on to the first match.
+        self.0
             .ec2
             .describe_route_tables()
             .filters(filter("route-table-id", rt_id))
+            .into_paginator()
+            .items()
             .send()
+            .try_next()
             .await
-            .aws()?;
-        out.route_tables()
-            .first()
-            .cloned()
+            .aws()?
             .ok_or_else(|| CloudError::not_ready(format!("route table {rt_id} not visible yet")))
     }
 
@@ -161,16 +161,18 @@ impl Kind for RouteTable {
     }
 
     async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
-        let out = self
+        let tables = self
             .0
             .ec2
             .describe_route_tables()
             .filters(stack_filter(stack))
+            .into_paginator()
+            .items()
             .send()
+            .collect::<Result<Vec<_>, _>>()
             .await
             .aws()?;
-        Ok(out
-            .route_tables()
+        Ok(tables
             .iter()
             .filter_map(|rt| {
                 let tags = from_ec2(rt.tags());

@@ -10,7 +10,7 @@ use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolve
 
 use crate::Aws;
 use crate::error::{AwsResultExt, ignore_not_found};
-use crate::scaling_target::service_of;
+use crate::scaling_target::{service_of, stack_resource_ids};
 
 pub const KIND: &str = "scaling_policy";
 
@@ -56,16 +56,24 @@ impl Kind for ScalingPolicy {
     }
 
     async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
-        let out = self
-            .0
-            .appscaling
-            .describe_scaling_policies()
-            .service_namespace(ServiceNamespace::Ecs)
-            .send()
-            .await
-            .aws()?;
-        Ok(out
-            .scaling_policies()
+        // DescribeScalingPolicies filters by one resource id: one listing per service.
+        let mut policies = Vec::new();
+        for id in stack_resource_ids(&self.0, stack).await? {
+            let found = self
+                .0
+                .appscaling
+                .describe_scaling_policies()
+                .service_namespace(ServiceNamespace::Ecs)
+                .resource_id(id)
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Result<Vec<_>, _>>()
+                .await
+                .aws()?;
+            policies.extend(found);
+        }
+        Ok(policies
             .iter()
             .filter_map(|p| {
                 let service = service_of(p.resource_id(), stack)?;

@@ -45,6 +45,32 @@ pub(crate) fn service_of<'a>(resource_id: &'a str, stack: &str) -> Option<&'a st
         .strip_prefix('/')
 }
 
+/// `service/<stack>/<name>` for each service in the stack's cluster (named after the stack):
+/// Application Auto Scaling lists account-wide, so berth asks for these ids only.
+pub(crate) async fn stack_resource_ids(aws: &Aws, stack: &str) -> Result<Vec<String>, CloudError> {
+    let listed = aws
+        .ecs
+        .list_services()
+        .cluster(stack)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<String>, _>>()
+        .await
+        .aws();
+    let arns = match listed {
+        Ok(arns) => arns,
+        Err(e) if e.code.as_deref() == Some("ClusterNotFoundException") => return Ok(vec![]),
+        Err(e) => return Err(e),
+    };
+    // Service ARNs end in `/<name>` in both the old and the long format.
+    Ok(arns
+        .iter()
+        .filter_map(|arn| arn.rsplit('/').next())
+        .map(|name| format!("service/{stack}/{name}"))
+        .collect())
+}
+
 impl ScalingTarget {
     async fn register(&self, node: &Resolved) -> Result<(), CloudError> {
         self.0
@@ -75,16 +101,24 @@ impl Kind for ScalingTarget {
     }
 
     async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
-        let out = self
+        let ids = stack_resource_ids(&self.0, stack).await?;
+        // No ids would mean no filter: every target in the account.
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let targets = self
             .0
             .appscaling
             .describe_scalable_targets()
             .service_namespace(ServiceNamespace::Ecs)
+            .set_resource_ids(Some(ids))
+            .into_paginator()
+            .items()
             .send()
+            .collect::<Result<Vec<_>, _>>()
             .await
             .aws()?;
-        Ok(out
-            .scalable_targets()
+        Ok(targets
             .iter()
             .filter_map(|t| {
                 let service = service_of(t.resource_id(), stack)?;

@@ -159,16 +159,18 @@ impl Kind for SecurityGroup {
     }
 
     async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
-        let out = self
+        let groups = self
             .0
             .ec2
             .describe_security_groups()
             .filters(stack_filter(stack))
+            .into_paginator()
+            .items()
             .send()
+            .collect::<Result<Vec<_>, _>>()
             .await
             .aws()?;
-        Ok(out
-            .security_groups()
+        Ok(groups
             .iter()
             .filter_map(|g| {
                 let tags = from_ec2(g.tags());

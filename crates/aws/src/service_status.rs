@@ -23,7 +23,8 @@ pub struct ServiceStatus {
     pub private_name: Option<String>,
 }
 
-/// One DescribeServices for the stack's cluster, one DescribeTargetHealth per public service.
+/// DescribeServices for the stack's cluster (10 names a call, the API's limit), one
+/// DescribeTargetHealth per public service.
 pub async fn service_status(
     aws: &Aws,
     stack: &str,
@@ -35,25 +36,24 @@ pub async fn service_status(
         return Ok(vec![]);
     }
     let names: Vec<String> = services.iter().map(|(n, _)| n.clone()).collect();
-    let out = match aws
-        .ecs
-        .describe_services()
-        .cluster(stack)
-        .set_services(Some(names))
-        .send()
-        .await
-        .aws()
-    {
-        Ok(out) => out,
-        Err(e) if e.code.as_deref() == Some("ClusterNotFoundException") => return Ok(vec![]),
-        Err(e) => return Err(e),
-    };
+    let mut described = Vec::new();
+    for chunk in names.chunks(10) {
+        match aws
+            .ecs
+            .describe_services()
+            .cluster(stack)
+            .set_services(Some(chunk.to_vec()))
+            .send()
+            .await
+            .aws()
+        {
+            Ok(out) => described.extend(out.services().iter().cloned()),
+            Err(e) if e.code.as_deref() == Some("ClusterNotFoundException") => return Ok(vec![]),
+            Err(e) => return Err(e),
+        }
+    }
     let mut rows = Vec::new();
-    for s in out
-        .services()
-        .iter()
-        .filter(|s| s.status() == Some("ACTIVE"))
-    {
+    for s in described.iter().filter(|s| s.status() == Some("ACTIVE")) {
         let name = s.service_name().unwrap_or_default().to_string();
         let path = services
             .iter()

@@ -19,6 +19,8 @@ use crate::{
 #[derive(Clone, Debug)]
 pub struct Inputs {
     pub region: String,
+    /// The account the stack lives in: trust policies name it (confused-deputy guard).
+    pub account: String,
     /// One per subnet pair, in order.
     pub azs: Vec<String>,
     /// The ECS-optimised AMI (EC2 capacity only).
@@ -28,6 +30,18 @@ pub struct Inputs {
 /// The SSM public parameter AWS keeps pointing at the current ECS-optimised Amazon Linux 2023 AMI.
 pub const AMI_PARAMETER: &str =
     "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id";
+/// The same for Graviton (arm64) instance types.
+pub const AMI_PARAMETER_ARM64: &str =
+    "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id";
+
+/// The AMI parameter for the manifest's instance type.
+pub fn ami_parameter(m: &Manifest) -> &'static str {
+    if berth_spec::is_arm64_instance_type(&m.cluster.instance_type) {
+        AMI_PARAMETER_ARM64
+    } else {
+        AMI_PARAMETER
+    }
+}
 
 fn refer(id: impl Into<String>, output: &'static str) -> Value {
     Value::refer(id, output)
@@ -89,13 +103,18 @@ fn network(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
     };
     for l in &nat_zones {
         out.push(eip::node(stack, tags, &format!("nat-{l}")));
-        out.push(nat_gateway::node(
-            stack,
-            tags,
-            l,
-            refer(format!("subnet/public-{l}"), "id"),
-            refer(format!("eip/nat-{l}"), "id"),
-        ));
+        // A public NAT gateway in a VPC without an attached internet gateway fails
+        // (Gateway.NotAttached): order it after the gateway it never names.
+        out.push(
+            nat_gateway::node(
+                stack,
+                tags,
+                l,
+                refer(format!("subnet/public-{l}"), "id"),
+                refer(format!("eip/nat-{l}"), "id"),
+            )
+            .after("igw"),
+        );
     }
     let public_subnets = letters
         .iter()
@@ -159,8 +178,7 @@ fn endpoints(m: &Manifest, inputs: &Inputs, letters: &[&str]) -> Vec<Node> {
                 refer("vpc", "id"),
                 private_tables(),
             )),
-            Endpoint::Ecr => interface.extend(["ecr.api", "ecr.dkr"]),
-            Endpoint::Logs => interface.push("logs"),
+            other => interface.extend(other.interface_services()),
         }
     }
     if !interface.is_empty() {
@@ -269,15 +287,22 @@ fn platform(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
         stack,
         tags,
         "execution",
-        "ecs-tasks.amazonaws.com",
+        iam_role::Trust {
+            service: "ecs-tasks.amazonaws.com",
+            source_account: None,
+        },
         vec![],
-        Some(execution_policy(m)),
+        Some(execution_policy(m, &inputs.region)),
     ));
     out.push(iam_role::node(
         stack,
         tags,
         "task",
-        "ecs-tasks.amazonaws.com",
+        // Only ECS acting for this account may hand the task role out.
+        iam_role::Trust {
+            service: "ecs-tasks.amazonaws.com",
+            source_account: Some(&inputs.account),
+        },
         vec![],
         None,
     ));
@@ -305,12 +330,11 @@ fn platform(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
             .iter()
             .map(|l| refer(format!("subnet/public-{l}"), "id"))
             .collect();
-        out.push(load_balancer::node(
-            stack,
-            tags,
-            public_subnets,
-            refer("sg/alb", "id"),
-        ));
+        // An internet-facing load balancer needs the VPC's internet gateway attached
+        // (InvalidSubnet: "VPC ... has no internet gateway").
+        out.push(
+            load_balancer::node(stack, tags, public_subnets, refer("sg/alb", "id")).after("igw"),
+        );
         out.push(listener::node(stack, tags, refer("alb", "arn")));
     }
     out
@@ -319,7 +343,7 @@ fn platform(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
 /// The execution role's only permissions: pull from the stack's repository, write its logs,
 /// and read exactly the secrets the services name. `ecr:GetAuthorizationToken` is
 /// account-wide by AWS's design and cannot be scoped.
-fn execution_policy(m: &Manifest) -> Value {
+fn execution_policy(m: &Manifest, region: &str) -> Value {
     // Canonical JSON (keys sorted, no spaces), as IAM's copy is compared after normalising.
     Value::Concat(vec![
         Value::from(
@@ -332,13 +356,17 @@ fn execution_policy(m: &Manifest) -> Value {
         refer("logs", "arn"),
         Value::from(format!(
             r#":*","Sid":"WriteStackLogs"}}{}],"Version":"2012-10-17"}}"#,
-            secret_statements(m)
+            secret_statements(m, region)
         )),
     ])
 }
 
-/// `,{...}` statements that let ECS read the services' secrets, one per store, or nothing.
-fn secret_statements(m: &Manifest) -> String {
+/// `,{...}` statements that let ECS read the services' secrets, one per store, or nothing;
+/// and decrypt them when they are under a customer-managed KMS key (AWS-managed keys need no
+/// grant). The secret's ARN does not name its key, so the grant is on any key of the region,
+/// only through the stores that hold the secrets (`kms:ViaService`): the role still reads
+/// nothing but the secrets named above.
+fn secret_statements(m: &Manifest, region: &str) -> String {
     let arns: BTreeSet<&str> = m
         .services
         .values()
@@ -366,12 +394,28 @@ fn secret_statements(m: &Manifest) -> String {
         });
         format!(",{statement}")
     };
-    store("ssm", "ssm:GetParameters", "ReadServiceParameters")
+    let reads = store("ssm", "ssm:GetParameters", "ReadServiceParameters")
         + &store(
             "secretsmanager",
             "secretsmanager:GetSecretValue",
             "ReadServiceSecrets",
-        )
+        );
+    let via: BTreeSet<String> = arns
+        .iter()
+        .filter_map(|a| a.split(':').nth(2))
+        .map(|service| format!("{service}.{region}.amazonaws.com"))
+        .collect();
+    if via.is_empty() {
+        return reads;
+    }
+    let decrypt = serde_json::json!({
+        "Action": "kms:Decrypt",
+        "Condition": {"StringEquals": {"kms:ViaService": via}},
+        "Effect": "Allow",
+        "Resource": format!("arn:aws:kms:{region}:*:key/*"),
+        "Sid": "DecryptSecretsThroughTheirStore",
+    });
+    format!("{reads},{decrypt}")
 }
 
 fn ec2_capacity(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
@@ -385,7 +429,10 @@ fn ec2_capacity(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
             stack,
             tags,
             "instance",
-            "ec2.amazonaws.com",
+            iam_role::Trust {
+                service: "ec2.amazonaws.com",
+                source_account: None,
+            },
             vec![
                 "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role".into(),
                 "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore".into(),
@@ -437,11 +484,6 @@ fn service_nodes(m: &Manifest, inputs: &Inputs, s: &Service) -> Vec<Node> {
     let name = s.name.as_str();
     let ec2 = is_ec2(m);
     let mut out = Vec::new();
-    let public_index = m
-        .services
-        .values()
-        .filter(|x| x.public)
-        .position(|x| x.name == s.name);
 
     if s.public {
         let target_type = if ec2 { "instance" } else { "ip" };
@@ -454,17 +496,25 @@ fn service_nodes(m: &Manifest, inputs: &Inputs, s: &Service) -> Vec<Node> {
             target_type,
             &s.health_check,
         ));
-        // Longer paths first, so `/api` wins over `/`.
-        let priority = 1000 - (s.path.len() as u32).min(900) + public_index.unwrap_or(0) as u32;
-        out.push(listener_rule::node(
+        let by_priority = public_by_specificity(m);
+        let priority = by_priority
+            .iter()
+            .position(|p| p.name == s.name)
+            .expect("a public service");
+        let mut rule = listener_rule::node(
             stack,
             tags,
             name,
             refer("listener/http", "arn"),
             refer(format!("tg/{name}"), "arn"),
             &s.path,
-            priority,
-        ));
+            priority as u32 + 1,
+        );
+        // Renumbering moves existing rules: one at a time, in order, never two at once.
+        if let Some(previous) = priority.checked_sub(1).map(|i| by_priority[i]) {
+            rule = rule.after(format!("rule/{}", previous.name));
+        }
+        out.push(rule);
     }
     if m.network.private_zone.is_some() {
         out.push(discovery_service::node(
@@ -502,7 +552,7 @@ fn service_nodes(m: &Manifest, inputs: &Inputs, s: &Service) -> Vec<Node> {
             .map(|l| refer(format!("subnet/private-{l}"), "id"))
             .collect()
     };
-    out.push(ecs_service::node(
+    let mut service = ecs_service::node(
         stack,
         tags,
         name,
@@ -527,7 +577,15 @@ fn service_nodes(m: &Manifest, inputs: &Inputs, s: &Service) -> Vec<Node> {
                 .then(|| refer(format!("discovery/{name}"), "arn")),
             autoscaled: s.autoscaling.is_some(),
         },
-    ));
+    )
+    // ECS refuses a strategy naming a provider the cluster has not associated yet.
+    .after(cluster_capacity::ID);
+    if s.public {
+        // ECS refuses a target group that no listener rule forwards to yet ("does not have
+        // an associated load balancer"; Terraform users add depends_on for the same reason).
+        service = service.after(format!("rule/{name}"));
+    }
+    out.push(service);
     if let Some(a) = &s.autoscaling {
         out.push(scaling_target::node(
             stack,
@@ -558,6 +616,21 @@ fn service_nodes(m: &Manifest, inputs: &Inputs, s: &Service) -> Vec<Node> {
     out
 }
 
+/// The public services in listener rule order: priorities 1, 2, 3, ... by specificity, so a
+/// longer path is always matched before a shorter one that contains it (`/api/v2` before
+/// `/api` before `/`) and no two rules share a number.
+fn public_by_specificity(m: &Manifest) -> Vec<&Service> {
+    let mut public: Vec<&Service> = m.services.values().filter(|s| s.public).collect();
+    let segments = |s: &Service| s.path.split('/').filter(|p| !p.is_empty()).count();
+    public.sort_by(|a, b| {
+        segments(b)
+            .cmp(&segments(a))
+            .then(b.path.len().cmp(&a.path.len()))
+            .then(a.name.cmp(&b.name))
+    });
+    public
+}
+
 /// A fact the graph needs is not what the manifest says: the zones or the AMI.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
@@ -578,8 +651,8 @@ pub enum InputError {
         region: String,
         names: String,
     },
-    #[error("reading the ECS-optimised AMI from SSM parameter {AMI_PARAMETER}: {0}")]
-    Ami(berth_engine::CloudError),
+    #[error("reading the ECS-optimised AMI from SSM parameter {0}: {1}")]
+    Ami(&'static str, berth_engine::CloudError),
     #[error("listing availability zones: {0}")]
     Zones(berth_engine::CloudError),
 }
@@ -617,17 +690,18 @@ pub async fn inputs(aws: &crate::Aws, m: &Manifest) -> Result<Inputs, InputError
         let out = aws
             .ssm
             .get_parameter()
-            .name(AMI_PARAMETER)
+            .name(ami_parameter(m))
             .send()
             .await
             .aws()
-            .map_err(InputError::Ami)?;
+            .map_err(|e| InputError::Ami(ami_parameter(m), e))?;
         out.parameter().and_then(|p| p.value()).map(str::to_string)
     } else {
         None
     };
     Ok(Inputs {
         region: aws.region.clone(),
+        account: aws.account_id.clone(),
         azs,
         ami,
     })

@@ -57,16 +57,18 @@ impl Kind for Subnet {
     }
 
     async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
-        let out = self
+        let subnets = self
             .0
             .ec2
             .describe_subnets()
             .filters(stack_filter(stack))
+            .into_paginator()
+            .items()
             .send()
+            .collect::<Result<Vec<_>, _>>()
             .await
             .aws()?;
-        Ok(out
-            .subnets()
+        Ok(subnets
             .iter()
             .filter_map(|s| {
                 let tags = from_ec2(s.tags());

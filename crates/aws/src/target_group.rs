@@ -99,15 +99,26 @@ impl Kind for TargetGroup {
         &["name", "vpc_id", "port", "target_type"]
     }
 
-    /// Every target group named `<stack>-*`, then their tags in batches.
+    /// Every target group named `<stack>-*`, then their tags in batches. Listed account-wide:
+    /// names filter only whole names (the services are not known here), and a target group
+    /// not yet used by a listener rule belongs to no load balancer to filter by.
     async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
-        let out = self.0.elbv2.describe_target_groups().send().await.aws()?;
-        let ours: Vec<_> = out
-            .target_groups()
+        let prefix = format!("{stack}-");
+        let all = self
+            .0
+            .elbv2
+            .describe_target_groups()
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .aws()?;
+        let ours: Vec<_> = all
             .iter()
             .filter(|t| {
                 t.target_group_name()
-                    .is_some_and(|n| n.starts_with(&format!("{stack}-")))
+                    .is_some_and(|n| n.starts_with(&prefix))
             })
             .collect();
         let arns: Vec<String> = ours

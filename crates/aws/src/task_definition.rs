@@ -294,11 +294,14 @@ impl Kind for TaskDefinition {
             .list_task_definition_families()
             .family_prefix(format!("{stack}-"))
             .status(TaskDefinitionFamilyStatus::Active)
+            .into_paginator()
+            .items()
             .send()
+            .collect::<Result<Vec<String>, _>>()
             .await
             .aws()?;
         let mut found = Vec::new();
-        for family in families.families() {
+        for family in &families {
             let out = ecs
                 .describe_task_definition()
                 .task_definition(family)
@@ -345,14 +348,17 @@ impl Kind for TaskDefinition {
     async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
         let ecs = &self.0.ecs;
         let family = current.props.get("family").cloned().unwrap_or_default();
-        let out = ecs
+        let arns = ecs
             .list_task_definitions()
             .family_prefix(&family)
             .status(TaskDefinitionStatus::Active)
+            .into_paginator()
+            .items()
             .send()
+            .collect::<Result<Vec<String>, _>>()
             .await
             .aws()?;
-        for arn in out.task_definition_arns() {
+        for arn in &arns {
             match ecs
                 .deregister_task_definition()
                 .task_definition(arn)

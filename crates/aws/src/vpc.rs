@@ -80,16 +80,19 @@ impl Kind for Vpc {
     }
 
     async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
-        let out = self
+        let vpcs = self
             .0
             .ec2
             .describe_vpcs()
             .filters(stack_filter(stack))
+            .into_paginator()
+            .items()
             .send()
+            .collect::<Result<Vec<_>, _>>()
             .await
             .aws()?;
         let mut found = Vec::new();
-        for vpc in out.vpcs() {
+        for vpc in &vpcs {
             let tags = from_ec2(vpc.tags());
             let (Some(id), Some(vpc_id)) = (owned_id(&tags, stack), vpc.vpc_id()) else {
                 continue;

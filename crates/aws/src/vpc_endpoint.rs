@@ -104,15 +104,14 @@ impl VpcEndpoint {
             .ec2
             .describe_vpc_endpoints()
             .vpc_endpoint_ids(endpoint_id)
+            .into_paginator()
+            .items()
             .send()
+            .try_next()
             .await
             .aws()
         {
-            Ok(out) => Ok(out
-                .vpc_endpoints()
-                .first()
-                .map(state_of)
-                .filter(|s| s != "deleted")),
+            Ok(found) => Ok(found.as_ref().map(state_of).filter(|s| s != "deleted")),
             Err(e) if crate::error::is_not_found(&e) => Ok(None),
             Err(e) => Err(e),
         }
@@ -147,16 +146,18 @@ impl Kind for VpcEndpoint {
     }
 
     async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
-        let out = self
+        let endpoints = self
             .0
             .ec2
             .describe_vpc_endpoints()
             .filters(stack_filter(stack))
+            .into_paginator()
+            .items()
             .send()
+            .collect::<Result<Vec<_>, _>>()
             .await
             .aws()?;
-        Ok(out
-            .vpc_endpoints()
+        Ok(endpoints
             .iter()
             .filter(|e| !matches!(state_of(e).as_str(), "deleted" | "deleting"))
             .filter_map(|e| {

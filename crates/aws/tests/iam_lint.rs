@@ -36,6 +36,7 @@ fn policies(example: &str) -> Vec<(String, String)> {
     let manifest = berth_spec::parse(example, &text).unwrap();
     let inputs = Inputs {
         region: "eu-west-2".into(),
+        account: "123456789012".into(),
         azs: vec!["eu-west-2a".into(), "eu-west-2b".into()],
         ami: Some("ami-1".into()),
     };
@@ -55,6 +56,13 @@ fn policies(example: &str) -> Vec<(String, String)> {
             node.id
         );
         assert_eq!(trust["Statement"].as_array().unwrap().len(), 1);
+        if node.id.as_str() == "role/task" {
+            assert_eq!(
+                trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"],
+                "123456789012",
+                "the task role is assumable only on this account's behalf: {trust}"
+            );
+        }
         let doc = node.props["inline_policy"].resolve(&fake_output).unwrap();
         if !doc.is_empty() {
             out.push((format!("{} inline_policy", node.id), doc));
@@ -149,9 +157,23 @@ fn the_execution_role_reads_exactly_the_named_secrets() {
         serde_json::json!(["arn:aws:secretsmanager:eu-west-2:123456789012:secret:hello/db-AbCdEf"]),
         "the JSON key is not part of the resource"
     );
+    let kms = by_sid("DecryptSecretsThroughTheirStore");
+    assert_eq!(kms["Action"], "kms:Decrypt");
+    assert_eq!(
+        kms["Condition"]["StringEquals"]["kms:ViaService"],
+        serde_json::json!([
+            "secretsmanager.eu-west-2.amazonaws.com",
+            "ssm.eu-west-2.amazonaws.com"
+        ]),
+        "only through the stores that hold the named secrets"
+    );
     // Without secrets, no such statement at all.
     let plain = policies("fargate.toml");
-    assert!(plain.iter().all(|(_, d)| !d.contains("ReadService")));
+    assert!(
+        plain
+            .iter()
+            .all(|(_, d)| !d.contains("ReadService") && !d.contains("kms:"))
+    );
 }
 
 #[test]

@@ -73,7 +73,10 @@ pub async fn connect(global: &Global, manifest: &Manifest) -> Result<Aws> {
         region: global.region.clone().or_else(|| manifest.region.clone()),
         profile: global.profile.clone(),
     };
-    let aws = Aws::connect(&options).await?;
+    let mut aws = Aws::connect(&options).await?;
+    if let Some(why) = berth_spec::unsupported_region(&aws.region) {
+        return Err(InvalidInput(format!("region {}: {why}", aws.region)).into());
+    }
     aws.account().await?;
     Ok(aws)
 }
@@ -91,6 +94,7 @@ pub fn offline_nodes(manifest: &Manifest) -> Vec<Node> {
         manifest,
         &Inputs {
             region,
+            account: "(account)".into(),
             azs,
             ami: Some("(ecs-optimised AMI)".into()),
         },

@@ -15,12 +15,15 @@ fn manifest(stack: &str, octet: u8) -> String {
     )
 }
 
-async fn put_lock(aws: &berth_aws::Aws, stack: &str, host: &str, pid: u32, expires_in: i64) {
-    let now = std::time::SystemTime::now()
+/// A lock as another run writes it. `since` is that run's own clock: a day off, as a badly
+/// set laptop may be, to show expiry is judged by AWS's timestamp and the lease alone.
+async fn put_lock(aws: &berth_aws::Aws, stack: &str, host: &str, pid: u32, lease: u64) {
+    let skewed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_secs() as i64;
-    let holder = serde_json::json!({"owner": "ci", "host": host, "pid": pid, "command": "berth up", "since": now - 5, "expires": now + expires_in});
+        .as_secs()
+        - 86_400;
+    let holder = serde_json::json!({"owner": "ci", "host": host, "pid": pid, "command": "berth up", "since": skewed, "lease": lease});
     let name = berth_aws::lock::parameter_name(stack);
     aws.ssm
         .put_parameter()
@@ -89,7 +92,7 @@ async fn stale_locks_are_taken_over() {
     let aws = aws().await;
     let stack = unique_stack("stl");
     let m = Manifest::new(&manifest(&stack, 21));
-    put_lock(&aws, &stack, "gone-laptop", 1, -1).await; // expired
+    put_lock(&aws, &stack, "gone-laptop", 1, 0).await; // its lease ran out
     berth(&m.path, &["up", "--yes"]).success();
     // A dead process on this machine (a SIGKILLed run) holds it: taken over too.
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -145,4 +148,26 @@ async fn two_concurrent_ups_never_interleave() {
         }
     }
     tally.finish("two concurrent ups on one stack");
+}
+
+#[tokio::test]
+async fn a_held_lock_is_renewed_while_its_run_lives() {
+    let aws = aws().await;
+    let stack = unique_stack("rnw");
+    let lease = std::time::Duration::from_secs(4);
+    let lock = berth_aws::lock::StackLock::acquire(&aws, &stack, "berth up", lease)
+        .await
+        .unwrap();
+    // Twice the lease later it is still held: renewed, not expired.
+    tokio::time::sleep(lease * 2).await;
+    let second = berth_aws::lock::StackLock::acquire(&aws, &stack, "berth up", lease).await;
+    assert!(
+        matches!(second, Err(berth_aws::lock::LockError::Held { .. })),
+        "a live run's lock was taken over"
+    );
+    lock.release().await.unwrap();
+    let third = berth_aws::lock::StackLock::acquire(&aws, &stack, "berth up", lease)
+        .await
+        .expect("free after release");
+    third.release().await.unwrap();
 }

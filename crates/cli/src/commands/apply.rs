@@ -31,7 +31,6 @@ async fn planned(session: &Session, run: &RunArgs) -> Result<(Inventory, Plan)> 
 /// Run `work` holding the stack's lock, and release it whatever happens.
 async fn locked<F, Fut>(
     session: &Session,
-    run: &RunArgs,
     command: &str,
     work: F,
 ) -> Result<ExitCode>
@@ -39,9 +38,13 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<ExitCode>>,
 {
-    // The lock outlives the run's own deadline a little, then anyone may take it over.
-    let ttl = run.timeout + std::time::Duration::from_secs(300);
-    let lock = StackLock::acquire(&session.aws, &session.manifest.name, command, ttl).await?;
+    let lock = StackLock::acquire(
+        &session.aws,
+        &session.manifest.name,
+        command,
+        berth_aws::lock::LEASE,
+    )
+    .await?;
     let result = work().await;
     if let Err(e) = lock.release().await {
         eprintln!(
@@ -75,7 +78,7 @@ pub async fn up(global: &Global, run: &RunArgs, yes: bool) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     // Plan again under the lock: what is applied is what was shown.
-    locked(&session, run, "berth up", || {
+    locked(&session, "berth up", || {
         up_locked(&session, global, run, yes)
     })
     .await
@@ -106,7 +109,7 @@ pub async fn down(global: &Global, run: &RunArgs, yes: bool) -> Result<ExitCode>
         footer(&session, run, started);
         return Ok(ExitCode::SUCCESS);
     }
-    locked(&session, run, "berth down", || {
+    locked(&session, "berth down", || {
         down_locked(&session, global, run, yes)
     })
     .await
