@@ -4,7 +4,9 @@
 //! protected instances can never hang it.
 
 use async_trait::async_trait;
-use aws_sdk_autoscaling::types::{Filter, LaunchTemplateSpecification, Tag};
+use aws_sdk_autoscaling::types::{
+    Filter, LaunchTemplateSpecification, RefreshPreferences, ScaleInProtectedInstances, Tag,
+};
 use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags, Value};
 
 use crate::Aws;
@@ -62,6 +64,64 @@ fn template(node: &Resolved) -> LaunchTemplateSpecification {
 
 fn num(node: &Resolved, key: &str) -> i32 {
     node.get(key).parse().unwrap_or_default()
+}
+
+impl AutoscalingGroup {
+    /// Replace the instances with ones from the new launch template, and wait. Every instance
+    /// is protected from scale-in (ECS's managed termination protection), and a refresh with
+    /// default preferences skips protected instances, so it must be told to replace them. A
+    /// refresh already running answers InstanceRefreshInProgress: not ready, so it is waited
+    /// out and started again.
+    async fn refresh_instances(&self, name: &str, cx: &OpCtx) -> Result<(), CloudError> {
+        let asg = &self.0.autoscaling;
+        let preferences = RefreshPreferences::builder()
+            .scale_in_protected_instances(ScaleInProtectedInstances::Refresh)
+            .min_healthy_percentage(100)
+            .max_healthy_percentage(200)
+            .build();
+        cx.progress("starting an instance refresh for the new launch template");
+        let started = asg
+            .start_instance_refresh()
+            .auto_scaling_group_name(name)
+            .preferences(preferences)
+            .send()
+            .await
+            .aws()?;
+        let id = started
+            .instance_refresh_id()
+            .unwrap_or_default()
+            .to_string();
+        cx.wait_until("the instance refresh", || async {
+            let out = asg
+                .describe_instance_refreshes()
+                .auto_scaling_group_name(name)
+                .instance_refresh_ids(&id)
+                .send()
+                .await
+                .aws()?;
+            let Some(refresh) = out.instance_refreshes().first() else {
+                return Ok((Some(()), "gone".to_string()));
+            };
+            let status = refresh.status().map(|s| s.as_str()).unwrap_or("Pending");
+            match status {
+                "Successful" => Ok((Some(()), status.to_string())),
+                "Failed" | "Cancelled" | "RollbackSuccessful" | "RollbackFailed" => {
+                    Err(CloudError::fatal(format!(
+                        "instance refresh {id} of {name}: {status}: {}",
+                        refresh.status_reason().unwrap_or("no reason given")
+                    )))
+                }
+                _ => Ok((
+                    None,
+                    format!(
+                        "{status}, {}% done",
+                        refresh.percentage_complete().unwrap_or_default()
+                    ),
+                )),
+            }
+        })
+        .await
+    }
 }
 
 #[async_trait]
@@ -198,12 +258,7 @@ impl Kind for AutoscalingGroup {
         if FieldChange::touches(changes, "launch_template")
             || FieldChange::touches(changes, "template_version")
         {
-            cx.progress("starting an instance refresh for the new launch template");
-            asg.start_instance_refresh()
-                .auto_scaling_group_name(name)
-                .send()
-                .await
-                .aws()?;
+            self.refresh_instances(name, cx).await?;
         }
         let (set, unset) = FieldChange::tag_changes(changes);
         if !set.is_empty() {

@@ -4,7 +4,9 @@
 
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{CapacityProviderStrategyItem, ClusterField};
-use berth_engine::{CloudError, ErrorClass, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags, Value};
+use berth_engine::{
+    CloudError, ErrorClass, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags, Value,
+};
 
 use crate::Aws;
 use crate::error::{AwsResultExt, ignore_not_found};

@@ -21,6 +21,9 @@ impl Kind for Eip {
     fn name(&self) -> &'static str {
         KIND
     }
+    fn delete_deadline(&self) -> Option<std::time::Duration> {
+        Some(crate::NETWORK_RELEASE)
+    }
     fn after(&self) -> &'static [&'static str] {
         &[]
     }

@@ -224,7 +224,10 @@ mod tests {
             "NoSuchEntity",
         ] {
             let e = CloudError::new(class_of(code, ""), Some(code.into()), "x");
-            assert!(is_not_found(&e) && e.class == ErrorClass::NotReady, "{code}");
+            assert!(
+                is_not_found(&e) && e.class == ErrorClass::NotReady,
+                "{code}"
+            );
         }
     }
 }

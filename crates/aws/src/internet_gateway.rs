@@ -54,6 +54,9 @@ impl Kind for InternetGateway {
     fn name(&self) -> &'static str {
         KIND
     }
+    fn delete_deadline(&self) -> Option<std::time::Duration> {
+        Some(crate::NETWORK_RELEASE)
+    }
     fn after(&self) -> &'static [&'static str] {
         &["vpc"]
     }

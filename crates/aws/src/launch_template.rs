@@ -57,6 +57,39 @@ pub fn node(
 
 pub struct LaunchTemplate(pub Aws);
 
+/// The AMI of the stack's launch template, when one exists for the same CPU architecture as
+/// `instance_type` (a move to or from Graviton needs the other AMI).
+pub async fn current_ami(
+    aws: &Aws,
+    stack: &str,
+    instance_type: &str,
+) -> Result<Option<String>, CloudError> {
+    let found = aws
+        .ec2
+        .describe_launch_template_versions()
+        .launch_template_name(format!("{stack}-ecs"))
+        .versions("$Default")
+        .send()
+        .await
+        .aws();
+    let out = match found {
+        Ok(out) => out,
+        Err(e) if crate::error::is_not_found(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let arm64 = berth_spec::is_arm64_instance_type;
+    Ok(out
+        .launch_template_versions()
+        .first()
+        .and_then(|v| v.launch_template_data())
+        .filter(|d| {
+            d.instance_type()
+                .is_some_and(|t| arm64(t.as_str()) == arm64(instance_type))
+        })
+        .and_then(|d| d.image_id())
+        .map(str::to_string))
+}
+
 fn template_data(node: &Resolved) -> RequestLaunchTemplateData {
     let instance_tags: Vec<Tag> = ec2_tags(&node.tags);
     let tag_spec = |kind| {

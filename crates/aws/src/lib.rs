@@ -40,4 +40,11 @@ pub mod vpc;
 pub mod vpc_endpoint;
 
 pub use client::{Aws, ConnectError, ConnectOptions};
+
+/// How long AWS may keep a security group, subnet, internet gateway, VPC or address in use
+/// after the load balancer, NAT gateway or task that used it is gone: their network
+/// interfaces are released minutes later. The Terraform AWS provider waits up to 20 minutes
+/// to delete a security group and its subnet/VPC deletes retry DependencyViolation as long
+/// (`internal/service/ec2/vpc_security_group.go`, `vpc_subnet.go`); berth gives 25.
+pub(crate) const NETWORK_RELEASE: std::time::Duration = std::time::Duration::from_secs(25 * 60);
 pub use stats::ApiStats;

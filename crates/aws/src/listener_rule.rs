@@ -85,6 +85,22 @@ fn priority(node: &Resolved) -> Result<i32, CloudError> {
 }
 
 impl ListenerRule {
+    /// Every rule of the listener, all pages (a listener holds up to 100).
+    async fn rules_of(&self, listener: &str) -> Result<Vec<Rule>, CloudError> {
+        let mut pages = self
+            .0
+            .elbv2
+            .describe_rules()
+            .listener_arn(listener)
+            .into_paginator()
+            .send();
+        let mut rules = Vec::new();
+        while let Some(page) = pages.next().await {
+            rules.extend(page.aws()?.rules().iter().cloned());
+        }
+        Ok(rules)
+    }
+
     async fn set_priority(&self, rule: &str, priority: i32) -> Result<(), CloudError> {
         let pair = RulePriorityPair::builder()
             .rule_arn(rule)
@@ -104,18 +120,10 @@ impl ListenerRule {
     /// is moved past every other rule of the listener, and its own update (ordered after this
     /// rule's in the graph) then puts it where it belongs.
     async fn park(&self, listener: &str, priority: i32) -> Result<(), CloudError> {
-        let rules = self
-            .0
-            .elbv2
-            .describe_rules()
-            .listener_arn(listener)
-            .send()
-            .await
-            .aws()?;
+        let rules = self.rules_of(listener).await?;
         let number = |r: &Rule| r.priority().and_then(|p| p.parse::<i32>().ok());
-        let free = rules.rules().iter().filter_map(number).max().unwrap_or(0) + 1;
+        let free = rules.iter().filter_map(number).max().unwrap_or(0) + 1;
         match rules
-            .rules()
             .iter()
             .find(|r| number(r) == Some(priority))
             .and_then(|r| r.rule_arn())
@@ -143,19 +151,12 @@ impl Kind for ListenerRule {
         let mut rules = Vec::new();
         for listener in stack_listeners(&self.0, stack).await? {
             let arn = listener.listener_arn().unwrap_or_default().to_string();
-            let out = self
-                .0
-                .elbv2
-                .describe_rules()
-                .listener_arn(&arn)
-                .send()
-                .await
-                .aws()?;
             rules.extend(
-                out.rules()
-                    .iter()
+                self.rules_of(&arn)
+                    .await?
+                    .into_iter()
                     .filter(|r| r.is_default() != Some(true))
-                    .map(|r| (arn.clone(), r.clone())),
+                    .map(|r| (arn.clone(), r)),
             );
         }
         let arns: Vec<String> = rules

@@ -195,10 +195,7 @@ async fn current(
             let Some(p) = out.parameter() else {
                 return Ok(None);
             };
-            let written = p
-                .last_modified_date()
-                .map(|d| d.secs())
-                .unwrap_or_default();
+            let written = p.last_modified_date().map(|d| d.secs()).unwrap_or_default();
             let age = Duration::from_secs((now() as i64 - written).max(0) as u64);
             let holder = p
                 .value()

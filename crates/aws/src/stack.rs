@@ -657,8 +657,15 @@ pub enum InputError {
     Zones(berth_engine::CloudError),
 }
 
-/// Look up the zones (one call) and, for EC2 capacity, the current ECS-optimised AMI (one call).
-pub async fn inputs(aws: &crate::Aws, m: &Manifest) -> Result<Inputs, InputError> {
+/// Look up the zones (one call) and, for EC2 capacity, the AMI: the one the instances run
+/// (one call), or with `refresh_ami` (or none running yet) the current ECS-optimised one.
+/// The recommended AMI moves with every AWS release; following it silently would plan an
+/// instance refresh on any day, so berth moves only when asked.
+pub async fn inputs(
+    aws: &crate::Aws,
+    m: &Manifest,
+    refresh_ami: bool,
+) -> Result<Inputs, InputError> {
     use crate::error::AwsResultExt;
     let offered = aws.availability_zones().await.map_err(InputError::Zones)?;
     let names = offered.join(", ");
@@ -686,7 +693,16 @@ pub async fn inputs(aws: &crate::Aws, m: &Manifest) -> Result<Inputs, InputError
             list.clone()
         }
     };
-    let ami = if !m.services.is_empty() && is_ec2(m) {
+    let running = if !m.services.is_empty() && is_ec2(m) && !refresh_ami {
+        launch_template::current_ami(aws, &m.name, &m.cluster.instance_type)
+            .await
+            .map_err(|e| InputError::Ami(ami_parameter(m), e))?
+    } else {
+        None
+    };
+    let ami = if running.is_some() {
+        running
+    } else if !m.services.is_empty() && is_ec2(m) {
         let out = aws
             .ssm
             .get_parameter()

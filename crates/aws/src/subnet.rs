@@ -49,6 +49,9 @@ impl Kind for Subnet {
     fn name(&self) -> &'static str {
         KIND
     }
+    fn delete_deadline(&self) -> Option<std::time::Duration> {
+        Some(crate::NETWORK_RELEASE)
+    }
     fn after(&self) -> &'static [&'static str] {
         &["vpc"]
     }

@@ -3,11 +3,13 @@
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
-use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags};
+use berth_engine::{
+    CloudError, ErrorClass, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags,
+};
 
 use crate::Aws;
 use crate::error::{AwsResultExt, ignore_not_found};
-use crate::tags::{ec2_tag_spec, from_ec2, owned_id, stack_filter, update_ec2_tags};
+use crate::tags::{ec2_tag_spec, filter, from_ec2, owned_id, stack_filter, update_ec2_tags};
 
 pub const KIND: &str = "vpc";
 
@@ -71,6 +73,9 @@ impl Vpc {
 impl Kind for Vpc {
     fn name(&self) -> &'static str {
         KIND
+    }
+    fn delete_deadline(&self) -> Option<std::time::Duration> {
+        Some(crate::NETWORK_RELEASE)
     }
     fn after(&self) -> &'static [&'static str] {
         &[]
@@ -162,17 +167,104 @@ impl Kind for Vpc {
         Ok(observed_from(node, &current.cloud_id))
     }
 
-    async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
-        ignore_not_found(
-            self.0
-                .ec2
-                .delete_vpc()
-                .vpc_id(&current.cloud_id)
-                .send()
-                .await
-                .aws()
-                .map(drop),
-        )
+    async fn delete(&self, current: &Observed, cx: &OpCtx) -> Result<(), CloudError> {
+        let deleted = self
+            .0
+            .ec2
+            .delete_vpc()
+            .vpc_id(&current.cloud_id)
+            .send()
+            .await
+            .aws()
+            .map(drop);
+        match ignore_not_found(deleted) {
+            Err(e) if e.class == ErrorClass::DependencyViolation => {
+                // Often what is left is not berth's: AWS services put untagged network
+                // interfaces and security groups in a VPC (GuardDuty runtime monitoring, a
+                // Lambda, a hand-made endpoint). Name them, so the wait is not a mystery.
+                let left = self.leftovers(&current.cloud_id).await.unwrap_or_default();
+                if left.is_empty() {
+                    return Err(e);
+                }
+                let message = format!(
+                    "{} still holds: {}. The interfaces of berth's own load balancer, NAT gateways and tasks go away by themselves within minutes; anything else was put there outside berth: delete it (EC2 console, or `aws ec2 delete-vpc-endpoints` / `delete-security-group` / `delete-network-interface`), and berth down carries on",
+                    current.cloud_id,
+                    left.join("; ")
+                );
+                cx.progress(&message);
+                Err(CloudError::new(e.class, e.code, message))
+            }
+            other => other,
+        }
+    }
+}
+
+impl Vpc {
+    /// What still lives in the VPC besides its defaults: network interfaces (with who made
+    /// them), VPC endpoints and security groups other than `default`.
+    async fn leftovers(&self, vpc: &str) -> Result<Vec<String>, CloudError> {
+        let ec2 = &self.0.ec2;
+        let in_vpc = || filter("vpc-id", vpc);
+        let enis = ec2
+            .describe_network_interfaces()
+            .filters(in_vpc())
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .aws()?;
+        let mut out: Vec<String> = enis
+            .iter()
+            .map(|n| {
+                format!(
+                    "network interface {} ({})",
+                    n.network_interface_id().unwrap_or("?"),
+                    n.description()
+                        .filter(|d| !d.is_empty())
+                        .or(n.interface_type().map(|t| t.as_str()))
+                        .unwrap_or("no description")
+                )
+            })
+            .collect();
+        let endpoints = ec2
+            .describe_vpc_endpoints()
+            .filters(in_vpc())
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .aws()?;
+        out.extend(endpoints.iter().map(|e| {
+            format!(
+                "VPC endpoint {} ({})",
+                e.vpc_endpoint_id().unwrap_or("?"),
+                e.service_name().unwrap_or("?")
+            )
+        }));
+        let groups = ec2
+            .describe_security_groups()
+            .filters(in_vpc())
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .aws()?;
+        out.extend(
+            groups
+                .iter()
+                .filter(|g| g.group_name() != Some("default"))
+                .map(|g| {
+                    format!(
+                        "security group {} ({})",
+                        g.group_id().unwrap_or("?"),
+                        g.group_name().unwrap_or("?")
+                    )
+                }),
+        );
+        Ok(out)
     }
 }
 

@@ -159,6 +159,10 @@ pub struct RunArgs {
     /// Print the AWS API calls made, per service and operation
     #[arg(long)]
     pub stats: bool,
+    /// Move EC2 instances to the newest ECS-optimised AMI (an instance refresh). Without it
+    /// berth keeps the AMI they run, so a new AWS release never shows up as a change
+    #[arg(long)]
+    pub refresh_ami: bool,
 }
 
 /// `90s`, `15m`, `1h` or plain seconds.

@@ -42,15 +42,18 @@ pub struct Session {
 }
 
 impl Session {
-    pub async fn open(global: &Global) -> Result<Session> {
+    /// `refresh_ami`: plan the newest ECS-optimised AMI rather than the one running.
+    pub async fn open(global: &Global, refresh_ami: bool) -> Result<Session> {
         let manifest = load_manifest(&global.file)?;
         let aws = connect(global, &manifest).await?;
-        let inputs = stack::inputs(&aws, &manifest).await.with_context(|| {
-            format!(
-                "reading facts about {} for stack {}",
-                aws.region, manifest.name
-            )
-        })?;
+        let inputs = stack::inputs(&aws, &manifest, refresh_ami)
+            .await
+            .with_context(|| {
+                format!(
+                    "reading facts about {} for stack {}",
+                    aws.region, manifest.name
+                )
+            })?;
         let nodes = stack::nodes(&manifest, &inputs);
         let registry = stack::registry(&aws);
         Ok(Session {

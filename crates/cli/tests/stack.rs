@@ -151,6 +151,11 @@ async fn assert_iam(aws: &berth_aws::Aws, stack: &str) {
                     resource.starts_with("arn:aws:ssm:") && resource.contains(":parameter/"),
                     "{resource}"
                 );
+            } else if actions == ["kms:Decrypt"] {
+                // Keys of this region, and only through the stores holding the secrets.
+                assert_eq!(resource, "arn:aws:kms:eu-west-2:*:key/*");
+                let via = &statement["Condition"]["StringEquals"]["kms:ViaService"];
+                assert_eq!(via, &serde_json::json!(["ssm.eu-west-2.amazonaws.com"]));
             } else {
                 assert!(
                     resource.contains(&format!("log-group:/berth/{stack}:")),

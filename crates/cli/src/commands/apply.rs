@@ -29,11 +29,7 @@ async fn planned(session: &Session, run: &RunArgs) -> Result<(Inventory, Plan)> 
 }
 
 /// Run `work` holding the stack's lock, and release it whatever happens.
-async fn locked<F, Fut>(
-    session: &Session,
-    command: &str,
-    work: F,
-) -> Result<ExitCode>
+async fn locked<F, Fut>(session: &Session, command: &str, work: F) -> Result<ExitCode>
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<ExitCode>>,
@@ -56,7 +52,7 @@ where
 
 pub async fn plan(global: &Global, run: &RunArgs, detailed_exitcode: bool) -> Result<ExitCode> {
     let started = Instant::now();
-    let session = Session::open(global).await?;
+    let session = Session::open(global, run.refresh_ami).await?;
     let (_, plan) = planned(&session, run).await?;
     show_plan(global, &plan)?;
     footer(&session, run, started);
@@ -69,7 +65,7 @@ pub async fn plan(global: &Global, run: &RunArgs, detailed_exitcode: bool) -> Re
 
 pub async fn up(global: &Global, run: &RunArgs, yes: bool) -> Result<ExitCode> {
     let started = Instant::now();
-    let session = Session::open(global).await?;
+    let session = Session::open(global, run.refresh_ami).await?;
     // A converged stack is left alone: no lock, no mutating call at all.
     let (_, plan) = planned(&session, run).await?;
     if !plan.has_changes() {
@@ -100,7 +96,7 @@ async fn up_locked(
 
 pub async fn down(global: &Global, run: &RunArgs, yes: bool) -> Result<ExitCode> {
     let started = Instant::now();
-    let session = Session::open(global).await?;
+    let session = Session::open(global, run.refresh_ami).await?;
     if session.discover(run.parallelism.into()).await?.is_empty() {
         println!(
             "Nothing to delete: no resource carries berth:stack={}.",

@@ -20,7 +20,7 @@ struct Row {
 }
 
 pub async fn run(global: &Global, run: &RunArgs, watch: bool) -> Result<ExitCode> {
-    let session = Session::open(global).await?;
+    let session = Session::open(global, false).await?;
     loop {
         if watch && std::io::stdout().is_terminal() {
             print!("\x1b[2J\x1b[H"); // clear the screen, cursor home
