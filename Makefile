@@ -3,7 +3,7 @@ SHELL := /bin/bash
 MANIFEST ?= berth.toml
 BERTH := target/release/berth
 
-.PHONY: demo test build image bench bench-hello fuzz reliability fmt lint validate plan apply destroy emulator-start emulator-stop
+.PHONY: demo test build image bench bench-real bench-hello fuzz reliability fmt lint validate plan apply destroy emulator-start emulator-stop
 
 ## demo: the whole stack up and down against the local AWS emulator (no AWS account needed)
 demo:
@@ -24,6 +24,10 @@ image:
 ## bench: berth's own numbers on the emulator: up, no-change plan, image change, down
 bench: build
 	scripts/bench
+
+## bench-real: up and down on the realistic emulator (AWS's durations, scaled) vs the graph's critical path
+bench-real: build
+	scripts/bench-real
 
 ## bench-hello: hello vs the seed's Flask app under gunicorn (wrk, loopback)
 bench-hello:

@@ -277,7 +277,7 @@ impl Kind for IamRole {
         Ok(found)
     }
 
-    async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+    async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
         let name = node.get("name");
         let stack_path = node
             .tags
@@ -296,7 +296,7 @@ impl Kind for IamRole {
             .send()
             .await
             .aws()?;
-        self.set_policies(name, node, None).await?;
+        cx.on_fresh(|| self.set_policies(name, node, None)).await?;
         let arn = out.role().map(|r| r.arn()).unwrap_or_default();
         Ok(Observed::applied(KIND, node, name)
             .output("arn", arn)

@@ -79,7 +79,7 @@ impl Kind for InstanceProfile {
         Ok(found)
     }
 
-    async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+    async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
         let iam = &self.0.iam;
         let name = node.get("name");
         let stack_path = node
@@ -95,12 +95,15 @@ impl Kind for InstanceProfile {
             .send()
             .await
             .aws()?;
-        iam.add_role_to_instance_profile()
-            .instance_profile_name(name)
-            .role_name(node.get("role"))
-            .send()
-            .await
-            .aws()?;
+        cx.on_fresh(|| async {
+            iam.add_role_to_instance_profile()
+                .instance_profile_name(name)
+                .role_name(node.get("role"))
+                .send()
+                .await
+                .aws()
+        })
+        .await?;
         let arn = out.instance_profile().map(|p| p.arn()).unwrap_or_default();
         Ok(Observed::applied(KIND, node, name)
             .output("arn", arn)

@@ -92,7 +92,7 @@ impl Kind for InternetGateway {
             .collect())
     }
 
-    async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+    async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
         let out = self
             .0
             .ec2
@@ -106,7 +106,8 @@ impl Kind for InternetGateway {
             .and_then(|g| g.internet_gateway_id())
             .unwrap_or_default()
             .to_string();
-        self.attach(&igw, node.get("vpc_id")).await?;
+        cx.on_fresh(|| self.attach(&igw, node.get("vpc_id")))
+            .await?;
         Ok(Observed::applied(KIND, node, igw))
     }
 

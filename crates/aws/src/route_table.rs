@@ -189,7 +189,7 @@ impl Kind for RouteTable {
             .collect())
     }
 
-    async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+    async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
         let out = self
             .0
             .ec2
@@ -204,10 +204,10 @@ impl Kind for RouteTable {
             .and_then(|r| r.route_table_id())
             .unwrap_or_default()
             .to_string();
-        self.set_default_route(&rt_id, "", node.get("default_route"))
+        cx.on_fresh(|| self.set_default_route(&rt_id, "", node.get("default_route")))
             .await?;
-        self.set_subnets(&rt_id, &set_of(node.get("subnets")))
-            .await?;
+        let subnets = set_of(node.get("subnets"));
+        cx.on_fresh(|| self.set_subnets(&rt_id, &subnets)).await?;
         Ok(Observed::applied(KIND, node, rt_id))
     }
 

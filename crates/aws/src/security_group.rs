@@ -191,7 +191,7 @@ impl Kind for SecurityGroup {
             .collect())
     }
 
-    async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+    async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
         let out = self
             .0
             .ec2
@@ -204,7 +204,8 @@ impl Kind for SecurityGroup {
             .await
             .aws()?;
         let group = out.group_id().unwrap_or_default().to_string();
-        self.set_rules(&group, &set_of(node.get("ingress")), true)
+        let ingress = set_of(node.get("ingress"));
+        cx.on_fresh(|| self.set_rules(&group, &ingress, true))
             .await?;
         Ok(Observed::applied(KIND, node, group))
     }

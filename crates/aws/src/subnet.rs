@@ -93,7 +93,7 @@ impl Kind for Subnet {
             .collect())
     }
 
-    async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+    async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
         let out = self
             .0
             .ec2
@@ -111,7 +111,7 @@ impl Kind for Subnet {
             .unwrap_or_default()
             .to_string();
         if node.get("map_public_ip") == "true" {
-            self.set_public_ip(&subnet_id, true).await?;
+            cx.on_fresh(|| self.set_public_ip(&subnet_id, true)).await?;
         }
         Ok(Observed::applied(KIND, node, &subnet_id).output("az", node.get("az")))
     }

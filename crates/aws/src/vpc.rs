@@ -137,11 +137,13 @@ impl Kind for Vpc {
             .unwrap_or_default()
             .to_string();
         cx.progress(format!("created {vpc_id}"));
-        self.set_dns(
-            &vpc_id,
-            node.get("dns_support") == "true",
-            node.get("dns_hostnames") == "true",
-        )
+        cx.on_fresh(|| {
+            self.set_dns(
+                &vpc_id,
+                node.get("dns_support") == "true",
+                node.get("dns_hostnames") == "true",
+            )
+        })
         .await?;
         Ok(observed_from(node, &vpc_id))
     }

@@ -364,7 +364,31 @@ impl OpCtx {
         (self.progress)(&self.id, message.into())
     }
 
-    /// Poll `check` until it yields `Some`, backing off from 1 s to 15 s, until the deadline.
+    /// Run `op`, a call on a resource this very create has just made, retrying while it is
+    /// not ready (EC2 and IAM don't see a new id everywhere for seconds). Retried here, where
+    /// the id is known, rather than by the executor: its retry would look the resource up by
+    /// tag, which is just as eventually consistent, and create a second one.
+    pub async fn on_fresh<T, F, Fut>(&self, mut op: F) -> Result<T, CloudError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, CloudError>>,
+    {
+        let mut delay = crate::retry::scaled(Duration::from_millis(250));
+        loop {
+            match op().await {
+                Err(e)
+                    if e.class == crate::error::ErrorClass::NotReady
+                        && Instant::now() + delay < self.deadline =>
+                {
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(crate::retry::scaled(Duration::from_secs(5)));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Poll `check` until it yields `Some`, backing off from 0.5 s to 15 s, until the deadline.
     /// `check` returns the current state's name for progress and for the timeout message.
     pub async fn wait_until<T, F, Fut>(&self, what: &str, mut check: F) -> Result<T, CloudError>
     where
@@ -372,7 +396,11 @@ impl OpCtx {
         Fut: Future<Output = Result<(Option<T>, String), CloudError>>,
     {
         let started = Instant::now();
-        let mut delay = Duration::from_millis(500);
+        let (first, cap) = (
+            crate::retry::scaled(Duration::from_millis(500)),
+            crate::retry::scaled(Duration::from_secs(15)),
+        );
+        let mut delay = first;
         loop {
             let (ready, state) = check().await?;
             if let Some(value) = ready {
@@ -387,7 +415,7 @@ impl OpCtx {
                 (now - started).as_secs()
             ));
             tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(Duration::from_secs(15));
+            delay = (delay * 2).min(cap);
         }
     }
 }

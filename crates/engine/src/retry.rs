@@ -9,6 +9,26 @@ use rand::Rng;
 
 use crate::error::CloudError;
 
+/// `BERTH_TIME_SCALE`: every wait and backoff of berth's own multiplied by this factor
+/// (default 1). Only for `make bench-real`, which runs a realistic emulator whose AWS durations
+/// are scaled by the same factor, so the miniature run has the shape of a real one. Never set
+/// it against AWS: faster polling only spends API calls.
+pub fn time_scale() -> f64 {
+    static SCALE: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *SCALE.get_or_init(|| {
+        std::env::var("BERTH_TIME_SCALE")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|s: &f64| *s > 0.0 && *s <= 1.0)
+            .unwrap_or(1.0)
+    })
+}
+
+/// `d` under [`time_scale`].
+pub fn scaled(d: Duration) -> Duration {
+    d.mul_f64(time_scale())
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct RetryPolicy {
     pub base: Duration,
@@ -35,7 +55,7 @@ impl RetryPolicy {
             .saturating_mul(1u32 << attempt.min(20))
             .min(self.cap);
         let nanos = rand::rng().random_range(0..=ceiling.as_nanos() as u64);
-        Duration::from_nanos(nanos)
+        scaled(Duration::from_nanos(nanos))
     }
 }
 
