@@ -86,6 +86,24 @@ pub fn node(stack: &str, tags: &Tags, service: &str, spec: ServiceSpec) -> Node 
 
 pub struct EcsService(pub Aws);
 
+/// The ARNs of every service in `cluster`, all pages; none when the cluster doesn't exist.
+pub(crate) async fn service_arns(aws: &Aws, cluster: &str) -> Result<Vec<String>, CloudError> {
+    let listed = aws
+        .ecs
+        .list_services()
+        .cluster(cluster)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<String>, _>>()
+        .await
+        .aws();
+    match listed {
+        Err(e) if e.code.as_deref() == Some("ClusterNotFoundException") => Ok(vec![]),
+        other => other,
+    }
+}
+
 fn observe(s: &AwsService, id: &str, tags: Tags) -> Option<Observed> {
     let name = s.service_name()?;
     let lb = s.load_balancers().first();
@@ -512,20 +530,7 @@ impl Kind for EcsService {
     /// and DescribeServices for at most 10 names a call (the API's limits).
     async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
         let ecs = &self.0.ecs;
-        let listed = ecs
-            .list_services()
-            .cluster(stack)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<String>, _>>()
-            .await
-            .aws();
-        let arns = match listed {
-            Ok(arns) => arns,
-            Err(e) if e.code.as_deref() == Some("ClusterNotFoundException") => return Ok(vec![]),
-            Err(e) => return Err(e),
-        };
+        let arns = service_arns(&self.0, stack).await?;
         let mut found = Vec::new();
         for chunk in arns.chunks(10) {
             let out = ecs

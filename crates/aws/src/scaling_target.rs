@@ -48,21 +48,7 @@ pub(crate) fn service_of<'a>(resource_id: &'a str, stack: &str) -> Option<&'a st
 /// `service/<stack>/<name>` for each service in the stack's cluster (named after the stack):
 /// Application Auto Scaling lists account-wide, so berth asks for these ids only.
 pub(crate) async fn stack_resource_ids(aws: &Aws, stack: &str) -> Result<Vec<String>, CloudError> {
-    let listed = aws
-        .ecs
-        .list_services()
-        .cluster(stack)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<String>, _>>()
-        .await
-        .aws();
-    let arns = match listed {
-        Ok(arns) => arns,
-        Err(e) if e.code.as_deref() == Some("ClusterNotFoundException") => return Ok(vec![]),
-        Err(e) => return Err(e),
-    };
+    let arns = crate::ecs_service::service_arns(aws, stack).await?;
     // Service ARNs end in `/<name>` in both the old and the long format.
     Ok(arns
         .iter()
