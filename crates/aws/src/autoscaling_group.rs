@@ -10,7 +10,7 @@ use aws_sdk_autoscaling::types::{
 use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags, Value};
 
 use crate::Aws;
-use crate::error::{AwsResultExt, is_not_found};
+use crate::error::{AllPages, AwsResultExt, is_not_found};
 use crate::tags::owned_id;
 
 pub const KIND: &str = "autoscaling_group";
@@ -149,9 +149,8 @@ impl Kind for AutoscalingGroup {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .aws()?;
+            .all()
+            .await?;
         Ok(groups
             .iter()
             .filter(|g| g.status().is_none())

@@ -7,7 +7,7 @@ use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Tag};
 use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags};
 
 use crate::Aws;
-use crate::error::{AwsResultExt, ignore_not_found};
+use crate::error::{AllPages, AwsResultExt, ignore_not_found};
 use crate::tags::owned_id;
 
 pub const KIND: &str = "ecr_repository";
@@ -132,9 +132,8 @@ impl Kind for EcrRepository {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
+            .all()
             .await
-            .aws()
         {
             Ok(repos) => repos,
             Err(e) if e.code.as_deref() == Some("RepositoryNotFoundException") => {

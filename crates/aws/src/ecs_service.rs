@@ -14,7 +14,7 @@ use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolve
 
 use crate::Aws;
 use crate::ecs_cluster::{ecs_tags, from_ecs, update_ecs_tags};
-use crate::error::AwsResultExt;
+use crate::error::{AllPages, AwsResultExt};
 use crate::tags::owned_id;
 
 pub const KIND: &str = "ecs_service";
@@ -95,9 +95,8 @@ pub(crate) async fn service_arns(aws: &Aws, cluster: &str) -> Result<Vec<String>
         .into_paginator()
         .items()
         .send()
-        .collect::<Result<Vec<String>, _>>()
-        .await
-        .aws();
+        .all()
+        .await;
     match listed {
         Err(e) if e.code.as_deref() == Some("ClusterNotFoundException") => Ok(vec![]),
         other => other,
@@ -306,7 +305,7 @@ impl EcsService {
         let ecs = &self.0.ecs;
         let mut arns = Vec::new();
         for status in [DesiredStatus::Running, DesiredStatus::Stopped] {
-            let pages = ecs
+            let listed = ecs
                 .list_tasks()
                 .cluster(cluster)
                 .service_name(service)
@@ -314,9 +313,9 @@ impl EcsService {
                 .into_paginator()
                 .items()
                 .send()
-                .collect::<Result<Vec<String>, _>>()
+                .all()
                 .await;
-            match pages.aws() {
+            match listed {
                 Ok(found) => arns.extend(found),
                 // A service ECS has already forgotten has no tasks left to wait for.
                 Err(e) if crate::error::is_not_found(&e) => return Ok(0),

@@ -2,6 +2,7 @@
 
 use std::error::Error as StdError;
 
+use aws_smithy_async::future::pagination_stream::PaginationStream;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use berth_engine::{CloudError, ErrorClass};
@@ -169,6 +170,23 @@ pub(crate) fn root_cause(err: &(dyn StdError + 'static)) -> String {
 /// `result.map_err(aws_err)?` in every resource kind.
 pub trait AwsResultExt<T> {
     fn aws(self) -> Result<T, CloudError>;
+}
+
+/// `call.into_paginator().items().send().all().await` in every kind: every item of every page,
+/// or the first error, classified.
+pub trait AllPages<T> {
+    fn all(self) -> impl std::future::Future<Output = Result<Vec<T>, CloudError>> + Send;
+}
+
+impl<T, E, R> AllPages<T> for PaginationStream<Result<T, SdkError<E, R>>>
+where
+    T: Send + 'static,
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    async fn all(self) -> Result<Vec<T>, CloudError> {
+        self.collect::<Result<Vec<T>, _>>().await.aws()
+    }
 }
 
 impl<T, E, R> AwsResultExt<T> for Result<T, SdkError<E, R>>

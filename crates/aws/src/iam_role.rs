@@ -10,7 +10,7 @@ use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolve
 
 use crate::Aws;
 use crate::ecr_repository::canonical_json;
-use crate::error::{AwsResultExt, ignore_not_found, is_not_found};
+use crate::error::{AllPages, AwsResultExt, ignore_not_found, is_not_found};
 use crate::tags::owned_id;
 
 pub const KIND: &str = "iam_role";
@@ -130,9 +130,8 @@ impl IamRole {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .aws()?;
+            .all()
+            .await?;
         let mut arns: Vec<String> = policies
             .iter()
             .filter_map(|p| p.policy_arn().map(str::to_string))
@@ -241,9 +240,8 @@ impl Kind for IamRole {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .aws()?;
+            .all()
+            .await?;
         let mut found = Vec::new();
         for role in &roles {
             let name = role.role_name();
@@ -253,9 +251,8 @@ impl Kind for IamRole {
                 .into_paginator()
                 .items()
                 .send()
-                .collect::<Result<Vec<_>, _>>()
-                .await
-                .aws()?
+                .all()
+                .await?
                 .iter()
                 .map(|t| (t.key().to_string(), t.value().to_string()))
                 .collect();
@@ -357,9 +354,8 @@ impl Kind for IamRole {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
+            .all()
             .await
-            .aws()
         {
             Ok(profiles) => profiles,
             Err(e) if is_not_found(&e) => return Ok(()),

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags, Value};
 
 use crate::Aws;
-use crate::error::{AwsResultExt, ignore_not_found, is_not_found};
+use crate::error::{AllPages, AwsResultExt, ignore_not_found, is_not_found};
 use crate::iam_role::{iam_tags, path};
 use crate::tags::owned_id;
 
@@ -41,9 +41,8 @@ impl Kind for InstanceProfile {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .aws()?;
+            .all()
+            .await?;
         let mut found = Vec::new();
         for p in &profiles {
             let name = p.instance_profile_name();

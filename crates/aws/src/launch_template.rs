@@ -19,7 +19,7 @@ use aws_smithy_types::base64;
 use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags, Value};
 
 use crate::Aws;
-use crate::error::{AwsResultExt, ignore_not_found};
+use crate::error::{AllPages, AwsResultExt, ignore_not_found};
 use crate::tags::{ec2_tag_spec, ec2_tags, from_ec2, owned_id, stack_filter, update_ec2_tags};
 
 pub const KIND: &str = "launch_template";
@@ -225,9 +225,8 @@ impl Kind for LaunchTemplate {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .aws()?;
+            .all()
+            .await?;
         let mut found = Vec::new();
         for t in &templates {
             let tags = from_ec2(t.tags());

@@ -8,7 +8,7 @@ use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolve
 
 use crate::Aws;
 use crate::elb::{elb_tags, stack_load_balancer, tags_of, update_tags};
-use crate::error::{AwsResultExt, ignore_not_found};
+use crate::error::{AllPages, AwsResultExt, ignore_not_found};
 use crate::tags::owned_id;
 
 pub const KIND: &str = "listener";
@@ -68,9 +68,8 @@ pub(crate) async fn stack_listeners(
         .into_paginator()
         .items()
         .send()
-        .collect::<Result<Vec<_>, _>>()
+        .all()
         .await
-        .aws()
 }
 
 #[async_trait]

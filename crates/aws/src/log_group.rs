@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags};
 
 use crate::Aws;
-use crate::error::{AwsResultExt, ignore_not_found};
+use crate::error::{AllPages, AwsResultExt, ignore_not_found};
 use crate::tags::owned_id;
 
 pub const KIND: &str = "log_group";
@@ -60,9 +60,8 @@ impl Kind for LogGroup {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .aws()?;
+            .all()
+            .await?;
         let mut found = Vec::new();
         for group in &groups {
             let (Some(group_name), Some(arn)) = (group.log_group_name(), group.arn()) else {

@@ -6,7 +6,7 @@ use aws_sdk_ec2::types::{NatGateway as AwsNat, NatGatewayState, ResourceType};
 use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags, Value};
 
 use crate::Aws;
-use crate::error::AwsResultExt;
+use crate::error::{AllPages, AwsResultExt};
 use crate::tags::{ec2_tag_spec, filter, from_ec2, owned_id, stack_filter, update_ec2_tags};
 
 pub const KIND: &str = "nat_gateway";
@@ -69,9 +69,8 @@ impl Kind for NatGateway {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .aws()?;
+            .all()
+            .await?;
         Ok(gateways
             .iter()
             .filter(|n| {

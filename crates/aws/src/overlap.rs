@@ -6,7 +6,7 @@
 use ipnet::Ipv4Net;
 
 use crate::Aws;
-use crate::error::AwsResultExt;
+use crate::error::AllPages;
 use berth_engine::{CloudError, TAG_STACK};
 
 /// Another stack's VPC in the way, and a free range to use instead.
@@ -39,9 +39,8 @@ pub async fn check(aws: &Aws, stack: &str, cidr: Ipv4Net) -> Result<(), CheckErr
         .into_paginator()
         .items()
         .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .aws()?;
+        .all()
+        .await?;
     let vpcs: Vec<(String, Ipv4Net, Option<String>)> = all
         .iter()
         .filter_map(|v| {

@@ -8,7 +8,7 @@ use aws_sdk_ec2::types::{ResourceType, RouteTable as AwsRouteTable};
 use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags, Value};
 
 use crate::Aws;
-use crate::error::{AwsResultExt, ignore_not_found};
+use crate::error::{AllPages, AwsResultExt, ignore_not_found};
 use crate::tags::{ec2_tag_spec, filter, from_ec2, owned_id, stack_filter, update_ec2_tags};
 
 pub const KIND: &str = "route_table";
@@ -169,9 +169,8 @@ impl Kind for RouteTable {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .aws()?;
+            .all()
+            .await?;
         Ok(tables
             .iter()
             .filter_map(|rt| {

@@ -9,7 +9,7 @@ use aws_sdk_applicationautoscaling::types::{
 use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags, Value};
 
 use crate::Aws;
-use crate::error::{AwsResultExt, ignore_not_found};
+use crate::error::{AllPages, AwsResultExt, ignore_not_found};
 use crate::scaling_target::{service_of, stack_resource_ids};
 
 pub const KIND: &str = "scaling_policy";
@@ -68,9 +68,8 @@ impl Kind for ScalingPolicy {
                 .into_paginator()
                 .items()
                 .send()
-                .collect::<Result<Vec<_>, _>>()
-                .await
-                .aws()?;
+                .all()
+                .await?;
             policies.extend(found);
         }
         Ok(policies

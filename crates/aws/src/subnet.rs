@@ -6,7 +6,7 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags, Value};
 
 use crate::Aws;
-use crate::error::{AwsResultExt, ignore_not_found};
+use crate::error::{AllPages, AwsResultExt, ignore_not_found};
 use crate::tags::{ec2_tag_spec, from_ec2, owned_id, stack_filter, update_ec2_tags};
 
 pub const KIND: &str = "subnet";
@@ -68,9 +68,8 @@ impl Kind for Subnet {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .aws()?;
+            .all()
+            .await?;
         Ok(subnets
             .iter()
             .filter_map(|s| {

@@ -8,7 +8,7 @@ use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolve
 
 use crate::Aws;
 use crate::elb::{arn_resource, elb_tags, tags_of, update_tags};
-use crate::error::{AwsResultExt, ignore_not_found};
+use crate::error::{AllPages, AwsResultExt, ignore_not_found};
 use crate::tags::owned_id;
 
 pub const KIND: &str = "target_group";
@@ -114,9 +114,8 @@ impl Kind for TargetGroup {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .aws()?;
+            .all()
+            .await?;
         let ours: Vec<_> = all
             .iter()
             .filter(|t| {

@@ -18,7 +18,7 @@ use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolve
 
 use crate::Aws;
 use crate::ecs_cluster::{ecs_tags, from_ecs, update_ecs_tags};
-use crate::error::{AwsResultExt, is_not_found};
+use crate::error::{AllPages, AwsResultExt, is_not_found};
 use crate::tags::owned_id;
 
 pub const KIND: &str = "task_definition";
@@ -297,9 +297,8 @@ impl Kind for TaskDefinition {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<String>, _>>()
-            .await
-            .aws()?;
+            .all()
+            .await?;
         let mut found = Vec::new();
         for family in &families {
             let out = ecs
@@ -355,9 +354,8 @@ impl Kind for TaskDefinition {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<String>, _>>()
-            .await
-            .aws()?;
+            .all()
+            .await?;
         for arn in &arns {
             match ecs
                 .deregister_task_definition()

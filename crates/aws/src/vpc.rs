@@ -8,7 +8,7 @@ use berth_engine::{
 };
 
 use crate::Aws;
-use crate::error::{AwsResultExt, ignore_not_found};
+use crate::error::{AllPages, AwsResultExt, ignore_not_found};
 use crate::tags::{ec2_tag_spec, filter, from_ec2, owned_id, stack_filter, update_ec2_tags};
 
 pub const KIND: &str = "vpc";
@@ -93,9 +93,8 @@ impl Kind for Vpc {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .aws()?;
+            .all()
+            .await?;
         let mut found = Vec::new();
         for vpc in &vpcs {
             let tags = from_ec2(vpc.tags());
@@ -213,9 +212,8 @@ impl Vpc {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .aws()?;
+            .all()
+            .await?;
         let mut out: Vec<String> = enis
             .iter()
             .map(|n| {
@@ -235,9 +233,8 @@ impl Vpc {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .aws()?;
+            .all()
+            .await?;
         out.extend(endpoints.iter().map(|e| {
             format!(
                 "VPC endpoint {} ({})",
@@ -251,9 +248,8 @@ impl Vpc {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .aws()?;
+            .all()
+            .await?;
         out.extend(
             groups
                 .iter()

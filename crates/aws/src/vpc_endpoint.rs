@@ -7,7 +7,7 @@ use aws_sdk_ec2::types::{ResourceType, VpcEndpoint as AwsEndpoint, VpcEndpointTy
 use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags, Value};
 
 use crate::Aws;
-use crate::error::AwsResultExt;
+use crate::error::{AllPages, AwsResultExt};
 use crate::tags::{ec2_tag_spec, from_ec2, owned_id, stack_filter, update_ec2_tags};
 
 pub const KIND: &str = "vpc_endpoint";
@@ -154,9 +154,8 @@ impl Kind for VpcEndpoint {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .aws()?;
+            .all()
+            .await?;
         Ok(endpoints
             .iter()
             .filter(|e| !matches!(state_of(e).as_str(), "deleted" | "deleting"))
