@@ -29,7 +29,7 @@ bench: build
 bench-real: build
 	scripts/bench-real
 
-## bench-hello: hello vs the seed's Flask app under gunicorn (wrk, loopback)
+## bench-hello: hello vs the seed's Flask app under gunicorn and vs nginx serving a fixed 200 (wrk, loopback)
 bench-hello:
 	scripts/bench-hello
 

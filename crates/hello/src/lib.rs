@@ -3,17 +3,23 @@
 //! `GET /` answers `Hello World!`, `GET /healthz` answers `ok`, anything else is a 404.
 //! The binary (`main.rs`) adds the listener, signals, logging and `--healthcheck`.
 
+pub mod log_writer;
+
+use std::future::{Future, poll_fn};
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::pin::pin;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::Request;
 use axum::http::{StatusCode, Uri};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tower_http::timeout::TimeoutLayer;
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
 
 /// Port used when `PORT` is unset.
 pub const DEFAULT_PORT: u16 = 8080;
@@ -44,17 +50,12 @@ pub fn router(slow_route: bool) -> Router {
         r = r.route("/sleep", get(sleep));
     }
     r.fallback(|| async { StatusCode::NOT_FOUND })
-        // 503, not 408: a slow handler is the server's fault, not a slow client's.
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            REQUEST_TIMEOUT,
-        ))
         // Outermost, so the access log also sees 404s, 405s and timeouts.
-        .layer(middleware::from_fn(access_log))
+        .layer(middleware::from_fn(access_log_and_timeout))
 }
 
 /// `GET /sleep?ms=N`: sleeps N ms (test hook, see [`SLOW_ROUTE_ENV`]). Parsed by hand
-/// because axum's `Query` extractor would pull in serde just for a test route.
+/// because axum's `Query` extractor would pull in serde_urlencoded just for a test route.
 async fn sleep(uri: Uri) -> Result<&'static str, StatusCode> {
     let ms = uri
         .query()
@@ -66,21 +67,70 @@ async fn sleep(uri: Uri) -> Result<&'static str, StatusCode> {
     Ok("slept")
 }
 
-/// One JSON line per request: method, path, status, latency. The path only: query
-/// strings can carry tokens, which do not belong in logs.
-async fn access_log(req: Request, next: Next) -> Response {
-    let start = Instant::now();
+/// Around every route: bounds the request by [`REQUEST_TIMEOUT`] (503, not 408: a slow
+/// handler is the server's fault, not a slow client's), then writes its access line.
+async fn access_log_and_timeout(req: Request, next: Next) -> Response {
+    let start = tokio::time::Instant::now();
     let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let res = next.run(req).await;
-    tracing::info!(
-        method = %method,
-        path = %path,
-        status = res.status().as_u16(),
-        latency_us = start.elapsed().as_micros() as u64,
-        "request"
-    );
+    let uri = req.uri().clone();
+    let res = within(start + REQUEST_TIMEOUT, next.run(req)).await;
+    access_line(method.as_str(), uri.path(), res.status(), start.elapsed());
     res
+}
+
+/// `res`, or a 503 once `deadline` passes. The timer is only set up when `res` is not ready
+/// at its first poll, which only `/sleep` is not. Why not `tokio::time::timeout` or
+/// tower-http's `TimeoutLayer`: dropping a tokio timer takes the runtime's timer lock even
+/// when it never started, about 1.5 µs of CPU of a request's 11 (measured under wrk).
+async fn within(deadline: tokio::time::Instant, res: impl Future<Output = Response>) -> Response {
+    let mut res = pin!(res);
+    match poll_fn(|cx| Poll::Ready(res.as_mut().poll(cx))).await {
+        Poll::Ready(res) => res,
+        Poll::Pending => tokio::time::timeout_at(deadline, res)
+            .await
+            .unwrap_or_else(|_elapsed| StatusCode::SERVICE_UNAVAILABLE.into_response()),
+    }
+}
+
+/// One JSON line per request (method, path, status, latency), shaped like the tracing events'
+/// lines. The path only: query strings can carry tokens, which do not belong in logs.
+///
+/// Serialized with serde_json rather than logged as a tracing event: tracing-subscriber's JSON
+/// formatter, which feeds serde's many tiny writes through a UTF-8-checking adaptor, cost
+/// about 1.8 µs of CPU more per request, a sixth of it (measured under wrk).
+fn access_line(method: &str, path: &str, status: StatusCode, latency: Duration) {
+    #[derive(serde::Serialize)]
+    struct AccessLine<'a> {
+        timestamp: &'a str,
+        level: &'a str,
+        message: &'a str,
+        method: &'a str,
+        path: &'a str,
+        status: u16,
+        latency_us: u64,
+        target: &'a str,
+    }
+    if !tracing::enabled!(tracing::Level::INFO) {
+        return; // RUST_LOG filters these lines too
+    }
+    let mut timestamp = String::with_capacity(32);
+    let _ = SystemTime.format_time(&mut Writer::new(&mut timestamp));
+    let mut line = Vec::with_capacity(256);
+    let _ = serde_json::to_writer(
+        &mut line,
+        &AccessLine {
+            timestamp: &timestamp,
+            level: "INFO",
+            message: "request",
+            method,
+            path,
+            status: status.as_u16(),
+            latency_us: latency.as_micros() as u64,
+            target: module_path!(),
+        },
+    );
+    line.push(b'\n');
+    let _ = log_writer::Line.write_all(&line);
 }
 
 /// Parses the `PORT` env value (`None` = unset).

@@ -50,12 +50,17 @@ fn serve(port: Option<&str>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // One JSON line per event on stdout, batched (see log_writer). The guard outlives the
+    // runtime (locals drop in reverse order), so the lines of the last requests and of the
+    // shutdown are written out before exit.
+    let _flush_logs_on_exit = hello::log_writer::init(std::io::stdout());
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .flatten_event(true)
         .with_current_span(false)
         .with_span_list(false)
+        .with_writer(|| hello::log_writer::Line)
         .init();
 
     let rt = match tokio::runtime::Runtime::new() {

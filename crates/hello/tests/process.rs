@@ -161,6 +161,40 @@ fn sigterm_finishes_in_flight_requests_then_exits_0() {
     assert!(!slow.is_finished());
     assert_eq!(slow.join().unwrap().unwrap(), (200, "slept".into()));
     assert_eq!(s.wait_exit(Duration::from_secs(5)).code(), Some(0));
+    // The log is written by a background thread: its last line still makes it out.
+    let line = s.wait_log(r#""path":"/sleep""#);
+    assert!(line.contains(r#""status":200"#), "{line}");
+    s.wait_log(r#""message":"stopped""#);
+}
+
+#[test]
+fn every_request_has_its_access_line_when_the_server_stops() {
+    let mut s = Server::start(false);
+    const N: usize = 300;
+    let port = s.port;
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            thread::spawn(move || {
+                (0..N / 4).for_each(|_| assert_eq!(get(port, "/").unwrap().0, 200))
+            })
+        })
+        .collect();
+    clients.into_iter().for_each(|c| c.join().unwrap());
+    s.signal("-TERM");
+    assert_eq!(s.wait_exit(Duration::from_secs(5)).code(), Some(0));
+    // stdout is closed now: the channel holds every line the server wrote.
+    let lines: Vec<String> = s.lines.iter().collect();
+    let access = lines
+        .iter()
+        .filter(|l| l.contains(r#""path":"/","status":200"#))
+        .count();
+    assert_eq!(access, N, "access lines for GET /");
+    assert!(
+        lines
+            .last()
+            .is_some_and(|l| l.contains(r#""message":"stopped""#)),
+        "{lines:?}"
+    );
 }
 
 #[test]
