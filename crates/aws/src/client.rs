@@ -6,9 +6,11 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
+use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+#[cfg(feature = "faults")]
 use crate::faults::FaultInjector;
 use crate::stats::ApiStats;
 
@@ -26,7 +28,8 @@ pub struct Aws {
     /// The account the credentials belong to, once [`Aws::account`] has proved them.
     pub account_id: String,
     pub stats: ApiStats,
-    /// Set only by `BERTH_FAULTS`, for resilience tests.
+    /// Set only by `BERTH_FAULTS`, for resilience tests; not in release builds at all.
+    #[cfg(feature = "faults")]
     pub faults: Option<FaultInjector>,
     pub ec2: aws_sdk_ec2::Client,
     pub servicediscovery: aws_sdk_servicediscovery::Client,
@@ -67,10 +70,10 @@ const EXPIRED_HINT: &str = "They are temporary credentials that have run out: ru
 /// A client of one service from the shared configuration, with the call counter (and the
 /// fault injector, when a resilience test asks for one).
 macro_rules! client {
-    ($krate:ident, $shared:expr, $stats:expr, $faults:expr) => {{
-        let mut config = $krate::config::Builder::from($shared).interceptor($stats.clone());
-        if let Some(faults) = $faults {
-            config = config.interceptor(faults.clone());
+    ($krate:ident, $shared:expr, $interceptors:expr) => {{
+        let mut config = $krate::config::Builder::from($shared);
+        for interceptor in $interceptors {
+            config.push_interceptor(interceptor.clone());
         }
         $krate::Client::from_conf(config.build())
     }};
@@ -88,6 +91,14 @@ fn timeouts() -> TimeoutConfig {
 }
 
 impl Aws {
+    /// Requests the fault injector answered, when it is compiled in (tests) and switched on.
+    pub fn faults_injected(&self) -> Option<u64> {
+        #[cfg(feature = "faults")]
+        return self.faults.as_ref().map(FaultInjector::injected);
+        #[cfg(not(feature = "faults"))]
+        None
+    }
+
     /// Load the shared configuration. Makes no API call.
     pub async fn connect(options: &ConnectOptions) -> Result<Aws, ConnectError> {
         // Five attempts with the SDK's jittered exponential backoff (the CLI's default is three):
@@ -102,35 +113,42 @@ impl Aws {
         if let Some(profile) = &options.profile {
             loader = loader.profile_name(profile);
         }
+        #[allow(unused_mut)] // changed only by the fault injector
         let mut shared = loader.load().await;
+        let stats = ApiStats::default();
+        #[allow(unused_mut)]
+        let mut interceptors = vec![SharedInterceptor::new(stats.clone())];
+        #[cfg(feature = "faults")]
         let faults = FaultInjector::from_env();
+        #[cfg(feature = "faults")]
         if let Some(faults) = &faults {
             shared = shared
                 .into_builder()
                 .http_client(faults.wrap(crate::faults::https_client()))
                 .build();
+            interceptors.push(SharedInterceptor::new(faults.clone()));
         }
         let region = shared
             .region()
             .map(|r| r.to_string())
             .ok_or(ConnectError::NoRegion)?;
-        let stats = ApiStats::default();
         Ok(Aws {
             region,
             account_id: String::new(),
-            ec2: client!(aws_sdk_ec2, &shared, stats, &faults),
-            servicediscovery: client!(aws_sdk_servicediscovery, &shared, stats, &faults),
-            route53: client!(aws_sdk_route53, &shared, stats, &faults),
-            ssm: client!(aws_sdk_ssm, &shared, stats, &faults),
-            sts: client!(aws_sdk_sts, &shared, stats, &faults),
-            ecs: client!(aws_sdk_ecs, &shared, stats, &faults),
-            iam: client!(aws_sdk_iam, &shared, stats, &faults),
-            elbv2: client!(aws_sdk_elasticloadbalancingv2, &shared, stats, &faults),
-            autoscaling: client!(aws_sdk_autoscaling, &shared, stats, &faults),
-            ecr: client!(aws_sdk_ecr, &shared, stats, &faults),
-            logs: client!(aws_sdk_cloudwatchlogs, &shared, stats, &faults),
-            appscaling: client!(aws_sdk_applicationautoscaling, &shared, stats, &faults),
+            ec2: client!(aws_sdk_ec2, &shared, &interceptors),
+            servicediscovery: client!(aws_sdk_servicediscovery, &shared, &interceptors),
+            route53: client!(aws_sdk_route53, &shared, &interceptors),
+            ssm: client!(aws_sdk_ssm, &shared, &interceptors),
+            sts: client!(aws_sdk_sts, &shared, &interceptors),
+            ecs: client!(aws_sdk_ecs, &shared, &interceptors),
+            iam: client!(aws_sdk_iam, &shared, &interceptors),
+            elbv2: client!(aws_sdk_elasticloadbalancingv2, &shared, &interceptors),
+            autoscaling: client!(aws_sdk_autoscaling, &shared, &interceptors),
+            ecr: client!(aws_sdk_ecr, &shared, &interceptors),
+            logs: client!(aws_sdk_cloudwatchlogs, &shared, &interceptors),
+            appscaling: client!(aws_sdk_applicationautoscaling, &shared, &interceptors),
             stats,
+            #[cfg(feature = "faults")]
             faults,
         })
     }

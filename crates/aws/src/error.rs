@@ -93,7 +93,7 @@ where
 {
     let code = err.code().map(str::to_string);
     let message = err.message().map(str::to_string);
-    match (&err, code) {
+    let error = match (&err, code) {
         (
             SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_),
             _,
@@ -115,7 +115,22 @@ where
             CloudError::new(class, Some(code), text)
         }
         (_, None) => CloudError::fatal(root_cause(&err)),
-    }
+    };
+    error.during(operation_of::<E>())
+}
+
+/// `ec2:CreateVpc` for `aws_sdk_ec2::operation::create_vpc::CreateVpcError`: every SDK
+/// operation has its own error type, so the type names the call without any call site
+/// having to.
+fn operation_of<E>() -> String {
+    let path = std::any::type_name::<E>();
+    let service = path
+        .strip_prefix("aws_sdk_")
+        .and_then(|p| p.split("::").next())
+        .unwrap_or("aws");
+    let name = path.rsplit("::").next().unwrap_or(path);
+    let operation = name.strip_suffix("Error").unwrap_or(name);
+    format!("{service}:{operation}")
 }
 
 /// One rule for every caller: what retries, what waits, what is final.
@@ -230,6 +245,23 @@ mod tests {
         for (code, message, class) in cases {
             assert_eq!(class_of(code, message), class, "{code}: {message}");
         }
+    }
+
+    #[test]
+    fn errors_name_the_call_that_failed() {
+        assert_eq!(
+            operation_of::<aws_sdk_ec2::operation::create_vpc::CreateVpcError>(),
+            "ec2:CreateVpc"
+        );
+        assert_eq!(
+            operation_of::<
+                aws_sdk_elasticloadbalancingv2::operation::describe_rules::DescribeRulesError,
+            >(),
+            "elasticloadbalancingv2:DescribeRules"
+        );
+        let e = CloudError::new(ErrorClass::Fatal, Some("InvalidVpcRange".into()), "bad")
+            .during("ec2:CreateVpc");
+        assert_eq!(e.to_string(), "ec2:CreateVpc: InvalidVpcRange: bad");
     }
 
     #[test]

@@ -1,43 +1,42 @@
 //! AWS resource kinds for the berth engine, on the official AWS SDK for Rust.
-//! One module per resource kind; each implements [`berth_engine::Kind`].
+//! One file per resource kind, grouped by area; each implements [`berth_engine::Kind`].
 
-pub mod autoscaling_group;
-pub mod capacity_provider;
-pub mod client;
-pub mod cluster_capacity;
-pub mod discovery_service;
-pub mod ecr_repository;
-pub mod ecs_cluster;
-pub mod ecs_service;
-pub mod eip;
+// Resource kinds, grouped by area; each file is one kind.
+pub mod compute;
+pub mod dns;
+pub mod ecs;
 pub mod elb;
+pub mod iam;
+pub mod network;
+pub mod registry;
+pub mod scaling;
+
+// What the kinds share, and the graph built from a manifest.
+pub mod client;
 pub mod error;
+#[cfg(feature = "faults")]
 pub mod faults;
-pub mod iam_role;
-pub mod instance_profile;
-pub mod internet_gateway;
-pub mod launch_template;
-pub mod listener;
-pub mod listener_rule;
-pub mod load_balancer;
+pub mod graph;
 pub mod lock;
-pub mod log_group;
-pub mod namespace;
-pub mod nat_gateway;
+pub mod names;
 pub mod overlap;
-pub mod route_table;
-pub mod scaling_policy;
-pub mod scaling_target;
-pub mod security_group;
 pub mod service_status;
-pub mod stack;
 pub mod stats;
-pub mod subnet;
 pub mod tags;
-pub mod target_group;
-pub mod task_definition;
-pub mod vpc;
-pub mod vpc_endpoint;
+
+// Each kind by its own name (`berth_aws::vpc`), wherever its area puts it.
+pub use compute::{autoscaling_group, launch_template};
+pub use dns::{discovery_service, namespace};
+pub use ecs::{
+    capacity_provider, cluster_capacity, ecs_cluster, ecs_service, log_group, task_definition,
+};
+pub use elb::{listener, listener_rule, load_balancer, target_group};
+pub use iam::{iam_role, instance_profile};
+pub use network::{
+    eip, internet_gateway, nat_gateway, route_table, security_group, subnet, vpc, vpc_endpoint,
+};
+pub use registry::ecr_repository;
+pub use scaling::{scaling_policy, scaling_target};
 
 pub use client::{Aws, ConnectError, ConnectOptions};
 
@@ -48,3 +47,53 @@ pub use client::{Aws, ConnectError, ConnectOptions};
 /// (`internal/service/ec2/vpc_security_group.go`, `vpc_subnet.go`); berth gives 25.
 pub(crate) const NETWORK_RELEASE: std::time::Duration = std::time::Duration::from_secs(25 * 60);
 pub use stats::ApiStats;
+
+/// Borrowed property strings as the owned `Vec<String>` the SDK's builders take.
+pub(crate) fn owned(items: Vec<&str>) -> Vec<String> {
+    items.into_iter().map(str::to_string).collect()
+}
+
+/// Every resource kind berth manages, in one list: the registry, discovery and orphan
+/// clean-up are all built from it.
+pub fn kinds(aws: &Aws) -> Vec<std::sync::Arc<dyn berth_engine::Kind>> {
+    use std::sync::Arc;
+    let a = || aws.clone();
+    vec![
+        Arc::new(vpc::Vpc(a())),
+        Arc::new(subnet::Subnet(a())),
+        Arc::new(internet_gateway::InternetGateway(a())),
+        Arc::new(eip::Eip(a())),
+        Arc::new(nat_gateway::NatGateway(a())),
+        Arc::new(route_table::RouteTable(a())),
+        Arc::new(security_group::SecurityGroup(a())),
+        Arc::new(vpc_endpoint::VpcEndpoint(a())),
+        Arc::new(iam_role::IamRole(a())),
+        Arc::new(instance_profile::InstanceProfile(a())),
+        Arc::new(ecs_cluster::EcsCluster(a())),
+        Arc::new(cluster_capacity::ClusterCapacity(a())),
+        Arc::new(capacity_provider::CapacityProvider(a())),
+        Arc::new(task_definition::TaskDefinition(a())),
+        Arc::new(ecs_service::EcsService(a())),
+        Arc::new(log_group::LogGroup(a())),
+        Arc::new(launch_template::LaunchTemplate(a())),
+        Arc::new(autoscaling_group::AutoscalingGroup(a())),
+        Arc::new(load_balancer::LoadBalancer(a())),
+        Arc::new(listener::Listener(a())),
+        Arc::new(listener_rule::ListenerRule(a())),
+        Arc::new(target_group::TargetGroup(a())),
+        Arc::new(ecr_repository::EcrRepository(a())),
+        Arc::new(scaling_target::ScalingTarget(a())),
+        Arc::new(scaling_policy::ScalingPolicy(a())),
+        Arc::new(namespace::Namespace(a())),
+        Arc::new(discovery_service::DiscoveryService(a())),
+    ]
+}
+
+/// The engine's registry of [`kinds`].
+pub fn registry(aws: &Aws) -> berth_engine::Registry {
+    let mut registry = berth_engine::Registry::new();
+    for kind in kinds(aws) {
+        registry.register(kind);
+    }
+    registry
+}

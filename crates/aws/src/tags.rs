@@ -1,7 +1,10 @@
 //! Tags and tag filters in the shapes the EC2 API wants.
 
+use async_trait::async_trait;
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
-use berth_engine::{TAG_ID, TAG_STACK, Tags, UNMANAGED};
+use berth_engine::{CloudError, FieldChange, Owner, TAG_ID, TAG_STACK, Tags};
+
+use crate::error::AwsResultExt;
 
 pub fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
@@ -37,44 +40,55 @@ pub fn from_ec2(tags: &[Tag]) -> Tags {
         .collect()
 }
 
-/// The `berth:id` of a resource that belongs to `stack`, or [`UNMANAGED`] for one that
-/// carries the stack's tag but no `berth:id` (made by hand: reported, and deleted only by
-/// `down`). Checked here as well as in the API's filter, so a filter an API ignores can never
-/// hand berth another stack's resource.
-pub fn owned_id<'a>(tags: &'a Tags, stack: &str) -> Option<&'a str> {
+/// Who owns a resource that belongs to `stack`: its `berth:id`, or [`Owner::Unmanaged`] for
+/// one that carries the stack's tag but no `berth:id` (made by hand: reported, and deleted
+/// only by `down`). `None` for another stack's. Checked here as well as in the API's filter,
+/// so a filter an API ignores can never hand berth another stack's resource.
+pub fn owned_id(tags: &Tags, stack: &str) -> Option<Owner> {
     if tags.get(TAG_STACK).map(String::as_str) != Some(stack) {
         return None;
     }
-    Some(tags.get(TAG_ID).map_or(UNMANAGED, String::as_str))
+    Some(tags.get(TAG_ID).map_or(Owner::Unmanaged, Owner::from))
 }
 
-/// Apply tag changes from a plan to an EC2 resource.
-pub async fn update_ec2_tags(
-    ec2: &aws_sdk_ec2::Client,
-    resource_id: &str,
-    changes: &[berth_engine::FieldChange],
-) -> Result<(), berth_engine::CloudError> {
-    use crate::error::AwsResultExt;
-    let (set, unset) = berth_engine::FieldChange::tag_changes(changes);
-    if !set.is_empty() {
-        ec2.create_tags()
-            .resources(resource_id)
-            .set_tags(Some(ec2_tags(&set)))
+/// One AWS API family's two tag calls. Each family (EC2, ELBv2, ECS, IAM roles, ...) writes
+/// them once; [`TagApi::apply_tags`] turns a plan's tag changes into them for every kind.
+#[async_trait]
+pub(crate) trait TagApi: Sync {
+    async fn tag(&self, resource: &str, tags: &Tags) -> Result<(), CloudError>;
+    async fn untag(&self, resource: &str, keys: Vec<String>) -> Result<(), CloudError>;
+    /// Set the changed tags, remove the removed ones.
+    async fn apply_tags(&self, resource: &str, changes: &[FieldChange]) -> Result<(), CloudError> {
+        let (set, unset) = FieldChange::tag_changes(changes);
+        if !set.is_empty() {
+            self.tag(resource, &set).await?;
+        }
+        if !unset.is_empty() {
+            self.untag(resource, unset).await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl TagApi for aws_sdk_ec2::Client {
+    async fn tag(&self, resource: &str, tags: &Tags) -> Result<(), CloudError> {
+        self.create_tags()
+            .resources(resource)
+            .set_tags(Some(ec2_tags(tags)))
             .send()
             .await
-            .aws()?;
+            .aws()
+            .map(drop)
     }
-    if !unset.is_empty() {
-        let keys = unset
-            .iter()
-            .map(|k| Tag::builder().key(k).build())
-            .collect();
-        ec2.delete_tags()
-            .resources(resource_id)
+    async fn untag(&self, resource: &str, keys: Vec<String>) -> Result<(), CloudError> {
+        let keys = keys.iter().map(|k| Tag::builder().key(k).build()).collect();
+        self.delete_tags()
+            .resources(resource)
             .set_tags(Some(keys))
             .send()
             .await
-            .aws()?;
+            .aws()
+            .map(drop)
     }
-    Ok(())
 }

@@ -15,6 +15,6 @@ async fn vpc_round_trips_and_deletes() {
     let vpc_kind = Vpc(aws.clone());
     let kinds: &[&dyn Kind] = &[&vpc_kind];
     let found = assert_round_trip(kinds, &stack, &nodes).await;
-    assert_eq!(found[&"vpc".into()].props["dns_hostnames"], "true");
+    assert_eq!(found[&"vpc".into()].props["dns_hostnames"], true);
     delete_all(kinds, &stack, &nodes, &found).await;
 }

@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod progress;
+mod render;
 mod session;
 
 use std::process::ExitCode;

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use berth_aws::stack::{self, Inputs};
+use berth_aws::graph::{self, Inputs};
 use berth_aws::{Aws, ConnectOptions};
 use berth_engine::{Inventory, Node, Registry, discover};
 use berth_spec::Manifest;
@@ -46,7 +46,7 @@ impl Session {
     pub async fn open(global: &Global, refresh_ami: bool) -> Result<Session> {
         let manifest = load_manifest(&global.file)?;
         let aws = connect(global, &manifest).await?;
-        let inputs = stack::inputs(&aws, &manifest, refresh_ami)
+        let inputs = graph::inputs(&aws, &manifest, refresh_ami)
             .await
             .with_context(|| {
                 format!(
@@ -54,8 +54,8 @@ impl Session {
                     aws.region, manifest.name
                 )
             })?;
-        let nodes = stack::nodes(&manifest, &inputs);
-        let registry = stack::registry(&aws);
+        let nodes = graph::nodes(&manifest, &inputs);
+        let registry = berth_aws::registry(&aws);
         Ok(Session {
             manifest,
             aws,
@@ -93,7 +93,7 @@ pub fn offline_nodes(manifest: &Manifest) -> Vec<Node> {
             .map(|i| format!("{region}{}", (b'a' + i) as char))
             .collect(),
     };
-    stack::nodes(
+    graph::nodes(
         manifest,
         &Inputs {
             region,

@@ -25,6 +25,8 @@ pub struct CloudError {
     /// The provider's error code, e.g. `DependencyViolation`, when it gave one.
     pub code: Option<String>,
     pub message: String,
+    /// The call that failed, e.g. `ec2:CreateVpc`, when the error came from one.
+    pub operation: Option<String>,
 }
 
 impl CloudError {
@@ -33,7 +35,13 @@ impl CloudError {
             class,
             code,
             message: message.into(),
+            operation: None,
         }
+    }
+    /// The same error, naming the call that met it.
+    pub fn during(mut self, operation: impl Into<String>) -> Self {
+        self.operation = Some(operation.into());
+        self
     }
     pub fn fatal(message: impl Into<String>) -> Self {
         Self::new(ErrorClass::Fatal, None, message)
@@ -60,6 +68,9 @@ impl CloudError {
 
 impl fmt::Display for CloudError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(operation) = &self.operation {
+            write!(f, "{operation}: ")?;
+        }
         match &self.code {
             Some(code) => write!(f, "{code}: {}", self.message),
             None => f.write_str(&self.message),

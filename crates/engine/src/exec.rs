@@ -14,7 +14,9 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::error::{CloudError, ErrorClass};
 use crate::plan::{Action, Inventory, Plan, Registry, Step};
-use crate::resource::{Kind, LogicalId, Node, Observed, OpCtx, Props, Resolved, TAG_STACK};
+use crate::resource::{
+    Json, Kind, LogicalId, Node, Observed, OnChange, OpCtx, Outputs, Props, Resolved, TAG_STACK,
+};
 use crate::retry::RetryPolicy;
 
 /// What is being done to a resource.
@@ -231,9 +233,22 @@ fn has_cycle(tasks: &[Task], with_soft: bool) -> bool {
     seen != edges.len()
 }
 
-/// Whether a property value (a plain id, a comma-joined set, or an ARN) names `cloud_id`.
-fn mentions(value: &str, cloud_id: &str) -> bool {
-    value == cloud_id || value.split([',', ':', '/']).any(|part| part == cloud_id)
+/// Whether one of `observed`'s properties holds, whole, one of the outputs (id, ARN...) of
+/// the resource whose outputs are `target`: that is how references look once resolved.
+fn refers_to(observed: &Observed, target: &Outputs) -> bool {
+    observed
+        .props
+        .values()
+        .any(|value| holds_any(value, target))
+}
+
+fn holds_any(value: &Json, target: &Outputs) -> bool {
+    match value {
+        Json::String(s) => target.values().any(|t| t == s),
+        Json::Array(items) => items.iter().any(|v| holds_any(v, target)),
+        Json::Object(fields) => fields.values().any(|v| holds_any(v, target)),
+        _ => false,
+    }
 }
 
 impl Executor {
@@ -325,15 +340,13 @@ impl Executor {
                 })
                 .map(|y| TaskKey::delete(&y.id))
                 .collect();
-            if let Some(cloud_id) = &x.cloud_id {
+            if let Some(target) = inventory.get(&x.id).map(|o| &o.outputs) {
                 for y in plan
                     .steps
                     .iter()
                     .filter(|y| matches!(y.action, Action::Update(_)))
                 {
-                    let refers_now = inventory
-                        .get(&y.id)
-                        .is_some_and(|o| o.props.values().any(|v| mentions(v, cloud_id)));
+                    let refers_now = inventory.get(&y.id).is_some_and(|o| refers_to(o, target));
                     let keeps_referring = node_deps.get(&y.id).is_some_and(|d| d.contains(&x.id));
                     if refers_now && !keeps_referring {
                         waits_for.push(TaskKey::apply(&y.id));
@@ -591,8 +604,9 @@ async fn create_again(
     node: &Resolved,
     cx: &OpCtx,
 ) -> Result<Observed, CloudError> {
-    let Some(stack) = node.tags.get(TAG_STACK) else {
-        return kind.create(node, cx).await; // untaggable kinds: their create is a put
+    let stack = match node.tags.get(TAG_STACK) {
+        Some(stack) if kind.tagged() => stack,
+        _ => return kind.create(node, cx).await, // untagged kinds: their create is a put
     };
     let found = kind
         .discover(stack)
@@ -602,7 +616,7 @@ async fn create_again(
     match found {
         None => kind.create(node, cx).await,
         Some(current) => {
-            let changes = crate::plan::resolved_diff(node, &current);
+            let changes = crate::plan::resolved_diff(node, kind.tagged(), &current);
             if changes.is_empty() {
                 Ok(current)
             } else {
@@ -617,8 +631,12 @@ pub fn resolve(node: &Node, state: &BTreeMap<LogicalId, Observed>) -> Result<Res
     let lookup =
         |id: &LogicalId, key: &str| state.get(id).and_then(|o| o.outputs.get(key).cloned());
     let mut props = Props::new();
-    for (key, value) in &node.props {
-        let resolved = value.resolve(&lookup).ok_or_else(|| {
+    let mut create_only = Vec::new();
+    for (key, prop) in &node.props {
+        if prop.on_change == OnChange::Ignore {
+            create_only.push(*key);
+        }
+        let resolved = prop.value.resolve(&lookup).ok_or_else(|| {
             CloudError::fatal(format!(
                 "`{key}` refers to an output that does not exist (a dependency is missing)"
             ))
@@ -628,6 +646,7 @@ pub fn resolve(node: &Node, state: &BTreeMap<LogicalId, Observed>) -> Result<Res
     Ok(Resolved {
         id: node.id.clone(),
         props,
+        create_only,
         tags: node.tags.clone(),
     })
 }

@@ -8,7 +8,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::error::{CloudError, ErrorClass};
-use crate::resource::{FieldChange, Kind, Observed, OpCtx, Resolved, TAG_ID, TAG_STACK};
+use crate::resource::{
+    FieldChange, Json, Kind, Observed, OpCtx, Owner, Resolved, TAG_ID, TAG_STACK,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Op {
@@ -40,8 +42,9 @@ struct State {
     max_in_flight: usize,
     /// (logical id, op) in the order calls started.
     log: Vec<(String, Op)>,
-    /// Each kind's immutable properties: references in them are hard dependencies.
-    immutable: HashMap<&'static str, &'static [&'static str]>,
+    /// Each kind's properties whose references hold their target (a NAT gateway's subnet),
+    /// as AWS refuses to delete a subnet a NAT gateway is in.
+    holding: HashMap<&'static str, &'static [&'static str]>,
 }
 
 /// The shared fake cloud. `kind()` makes a [`Kind`] backed by it.
@@ -55,7 +58,6 @@ pub struct FakeKind {
     cloud: FakeCloud,
     name: &'static str,
     after: &'static [&'static str],
-    immutable: &'static [&'static str],
     volatile: &'static [&'static str],
 }
 
@@ -67,14 +69,13 @@ impl FakeCloud {
         &self,
         name: &'static str,
         after: &'static [&'static str],
-        immutable: &'static [&'static str],
+        holding: &'static [&'static str],
     ) -> Arc<dyn Kind> {
-        self.state.lock().unwrap().immutable.insert(name, immutable);
+        self.state.lock().unwrap().holding.insert(name, holding);
         Arc::new(FakeKind {
             cloud: self.clone(),
             name,
             after,
-            immutable,
             volatile: &[],
         })
     }
@@ -88,7 +89,6 @@ impl FakeCloud {
             cloud: self.clone(),
             name,
             after,
-            immutable: &[],
             volatile: &["arn"],
         })
     }
@@ -166,23 +166,26 @@ impl FakeCloud {
     }
     /// Put a resource in place as if created by hand, with the stack's tags.
     pub fn insert(&self, kind: &'static str, id: &str, stack: &str) -> String {
-        let mut s = self.state.lock().unwrap();
-        s.next += 1;
-        let cloud_id = format!("{kind}-{}", s.next);
-        let mut o = Observed::new(kind, id, &cloud_id).output("arn", format!("arn:{cloud_id}"));
-        o.tags.insert(TAG_STACK.into(), stack.into());
-        o.tags.insert(TAG_ID.into(), id.into());
-        s.resources.insert(cloud_id.clone(), o);
-        cloud_id
+        self.insert_owned(kind, Owner::from(id), stack)
     }
 
     /// A resource someone made by hand and tagged with the stack, but not with `berth:id`.
     pub fn insert_by_hand(&self, kind: &'static str, stack: &str) -> String {
-        let cloud_id = self.insert(kind, crate::resource::UNMANAGED, stack);
+        self.insert_owned(kind, Owner::Unmanaged, stack)
+    }
+
+    fn insert_owned(&self, kind: &'static str, owner: Owner, stack: &str) -> String {
         let mut s = self.state.lock().unwrap();
-        let o = s.resources.get_mut(&cloud_id).expect("just inserted");
-        o.tags.remove(TAG_ID);
-        o.tags.insert("Name".into(), "made-by-hand".into());
+        s.next += 1;
+        let cloud_id = format!("{kind}-{}", s.next);
+        let mut o =
+            Observed::new(kind, owner.clone(), &cloud_id).output("arn", format!("arn:{cloud_id}"));
+        o.tags.insert(TAG_STACK.into(), stack.into());
+        match owner {
+            Owner::Managed(id) => o.tags.insert(TAG_ID.into(), id.0),
+            Owner::Unmanaged => o.tags.insert("Name".into(), "made-by-hand".into()),
+        };
+        s.resources.insert(cloud_id.clone(), o);
         cloud_id
     }
 
@@ -224,9 +227,6 @@ impl Kind for FakeKind {
     }
     fn after(&self) -> &'static [&'static str] {
         self.after
-    }
-    fn immutable(&self) -> &'static [&'static str] {
-        self.immutable
     }
     fn volatile_outputs(&self) -> &'static [&'static str] {
         self.volatile
@@ -302,7 +302,7 @@ impl Kind for FakeKind {
         // Like AWS: a resource can't go while another is built on it (a NAT gateway in its
         // subnet); references that can change in place (a route) don't hold it.
         let in_use = s.resources.values().any(|o| {
-            let hard = s.immutable.get(o.kind).copied().unwrap_or_default();
+            let hard = s.holding.get(o.kind).copied().unwrap_or_default();
             o.cloud_id != current.cloud_id
                 && o.props
                     .iter()
@@ -320,7 +320,11 @@ impl Kind for FakeKind {
     }
 }
 
-/// Whether a property value (possibly a comma-joined set or an ARN) names `cloud_id`.
-fn refers_to(value: &str, cloud_id: &str) -> bool {
-    value.split([',', ':']).any(|part| part == cloud_id)
+/// Whether a property value (an id, or an array of them) names `cloud_id`.
+fn refers_to(value: &Json, cloud_id: &str) -> bool {
+    match value {
+        Json::String(s) => s == cloud_id,
+        Json::Array(items) => items.iter().any(|v| refers_to(v, cloud_id)),
+        _ => false,
+    }
 }

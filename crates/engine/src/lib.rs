@@ -8,7 +8,6 @@ pub mod exec;
 #[cfg(any(test, feature = "fake"))]
 pub mod fake;
 pub mod plan;
-pub mod render;
 pub mod resource;
 pub mod retry;
 
@@ -18,9 +17,8 @@ pub use plan::{
     Action, DiscoverError, Inventory, Plan, PlanError, Registry, Step, Summary, Unmanaged,
     discover, plan, plan_destroy,
 };
-pub use render::render_plan;
 pub use resource::{
-    FieldChange, Kind, LogicalId, Node, Observed, OpCtx, Props, Resolved, TAG_ID, TAG_STACK, Tags,
-    UNMANAGED, Value, stack_tags,
+    Field, FieldChange, Json, Kind, LogicalId, Node, Observed, OnChange, OpCtx, Outputs, Owner,
+    Prop, Props, PropsExt, Resolved, TAG_ID, TAG_STACK, Tags, Value, json_set, stack_tags, text,
 };
 pub use retry::RetryPolicy;

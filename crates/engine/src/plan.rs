@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::error::CloudError;
 use crate::resource::{
-    FieldChange, Kind, LogicalId, Node, Observed, Props, Resolved, Tags, UNMANAGED,
+    Field, FieldChange, Kind, LogicalId, Node, Observed, OnChange, Outputs, Resolved, Tags,
 };
 use crate::retry::{RetryPolicy, retrying};
 
@@ -62,12 +62,7 @@ impl Inventory {
         found: impl IntoIterator<Item = Observed>,
     ) -> Result<Self, DiscoverError> {
         let mut by_id: BTreeMap<LogicalId, Vec<Observed>> = BTreeMap::new();
-        for mut o in found {
-            if o.id.as_str() == UNMANAGED {
-                // Named by its provider id, which is unique: it has no logical id of its own.
-                o.id = LogicalId(format!("unmanaged/{}/{}", o.kind, o.cloud_id));
-                o.unmanaged = true;
-            }
+        for o in found {
             by_id.entry(o.id.clone()).or_default().push(o);
         }
         let mut resources = BTreeMap::new();
@@ -134,13 +129,13 @@ pub async fn discover(
 }
 
 /// What will happen to one resource.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "action", content = "fields", rename_all = "kebab-case")]
 pub enum Action {
     NoOp,
     Create,
     Update(Vec<FieldChange>),
-    /// The changes that force replacement are among these (see [`Kind::immutable`]).
+    /// The changes that force replacement are among these (`replaces`).
     Replace(Vec<FieldChange>),
     Delete,
 }
@@ -163,7 +158,7 @@ impl Action {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Step {
     pub id: LogicalId,
     pub kind: &'static str,
@@ -185,7 +180,7 @@ pub struct Summary {
 }
 
 /// Every step, in dependency order (deletions of orphans last).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Plan {
     #[serde(rename = "changes")]
     pub steps: Vec<Step>,
@@ -303,7 +298,7 @@ pub fn plan(nodes: &[Node], inventory: &Inventory, registry: &Registry) -> Resul
     let order = topo_order(nodes)?;
     let mut steps: Vec<Step> = Vec::with_capacity(order.len());
     // Outputs known at plan time: those of resources that exist and are not being replaced.
-    let mut known: HashMap<LogicalId, Props> = HashMap::new();
+    let mut known: HashMap<LogicalId, Outputs> = HashMap::new();
     for node in order {
         let kind = registry
             .get(node.kind)
@@ -317,13 +312,10 @@ pub fn plan(nodes: &[Node], inventory: &Inventory, registry: &Registry) -> Resul
             Some(current) => {
                 let lookup =
                     |id: &LogicalId, key: &str| known.get(id).and_then(|o| o.get(key).cloned());
-                let changes = diff(node, current, &lookup);
+                let changes = diff(node, kind.tagged(), current, &lookup);
                 if changes.is_empty() {
                     Action::NoOp
-                } else if changes
-                    .iter()
-                    .any(|c| kind.immutable().contains(&c.field.as_str()))
-                {
+                } else if changes.iter().any(|c| c.replaces) {
                     Action::Replace(changes)
                 } else {
                     Action::Update(changes)
@@ -339,7 +331,7 @@ pub fn plan(nodes: &[Node], inventory: &Inventory, registry: &Registry) -> Resul
                     // Outputs an in-place update may change are unknown until it has run
                     // (tag-only updates change none).
                     let mut outputs = current.outputs.clone();
-                    if changes.iter().any(|c| !c.field.starts_with("tags.")) {
+                    if changes.iter().any(|c| !c.is_tag()) {
                         outputs.retain(|k, _| !kind.volatile_outputs().contains(&k.as_str()));
                     }
                     known.insert(node.id.clone(), outputs);
@@ -377,73 +369,76 @@ pub fn plan(nodes: &[Node], inventory: &Inventory, registry: &Registry) -> Resul
     Ok(Plan { steps, unmanaged })
 }
 
-/// Properties named `initial_*` are used when a resource is created and never compared after:
-/// a service's task count, once autoscaling owns it.
-pub const INITIAL: &str = "initial_";
-
 /// Every property and tag of `node` that differs from `current`.
 fn diff(
     node: &Node,
+    tagged: bool,
     current: &Observed,
     outputs: &dyn Fn(&LogicalId, &str) -> Option<String>,
 ) -> Vec<FieldChange> {
     let mut changes = Vec::new();
-    for (key, value) in &node.props {
-        if key.starts_with(INITIAL) {
+    for (key, prop) in &node.props {
+        if prop.on_change == OnChange::Ignore {
             continue;
         }
-        let new = value.resolve(outputs);
+        let new = prop.value.resolve(outputs);
         let old = current.props.get(*key).cloned();
         if new.is_none() || new != old {
             changes.push(FieldChange {
-                field: key.to_string(),
+                field: Field::Prop(key.to_string()),
                 old,
                 new,
+                replaces: prop.on_change == OnChange::Replace,
             });
         }
     }
-    changes.extend(tag_diff(&node.tags, &current.tags));
+    if tagged {
+        changes.extend(tag_diff(&node.tags, &current.tags));
+    }
     changes
 }
 
 /// Tags to set or change, and tags to remove (AWS's own `aws:` tags are never touched).
 pub(crate) fn tag_diff(desired: &Tags, current: &Tags) -> Vec<FieldChange> {
+    let change = |key: &str, old: Option<&String>, new: Option<&String>| FieldChange {
+        field: Field::Tag(key.to_string()),
+        old: old.map(|v| v.as_str().into()),
+        new: new.map(|v| v.as_str().into()),
+        replaces: false,
+    };
     let mut changes = Vec::new();
     for (key, value) in desired {
         let old = current.get(key);
         if old != Some(value) {
-            changes.push(FieldChange {
-                field: format!("tags.{key}"),
-                old: old.cloned(),
-                new: Some(value.clone()),
-            });
+            changes.push(change(key, old, Some(value)));
         }
     }
     for (key, value) in current {
         if !desired.contains_key(key) && !key.starts_with("aws:") {
-            changes.push(FieldChange {
-                field: format!("tags.{key}"),
-                old: Some(value.clone()),
-                new: None,
-            });
+            changes.push(change(key, Some(value), None));
         }
     }
     changes
 }
 
 /// The changes from `current` to an already resolved node.
-pub(crate) fn resolved_diff(node: &Resolved, current: &Observed) -> Vec<FieldChange> {
+pub(crate) fn resolved_diff(node: &Resolved, tagged: bool, current: &Observed) -> Vec<FieldChange> {
     let mut changes: Vec<FieldChange> = node
         .props
         .iter()
-        .filter(|(key, value)| !key.starts_with(INITIAL) && current.props.get(*key) != Some(*value))
+        .filter(|(key, value)| {
+            !node.create_only.contains(&key.as_str()) && current.props.get(*key) != Some(*value)
+        })
         .map(|(key, value)| FieldChange {
-            field: key.clone(),
+            field: Field::Prop(key.clone()),
             old: current.props.get(key).cloned(),
             new: Some(value.clone()),
+            replaces: false,
         })
         .collect();
-    changes.extend(tag_diff(&node.tags, &current.tags));
+    if tagged {
+        changes.extend(tag_diff(&node.tags, &current.tags));
+    }
     changes
 }
 

@@ -15,16 +15,16 @@ fn node(kind: &'static str, id: &str) -> Node {
 /// vpc <- subnet <- route table (and a NAT on the subnet): the shape of a real network.
 fn network() -> Vec<Node> {
     vec![
-        node("vpc", "vpc").prop("cidr", "10.0.0.0/16"),
+        node("vpc", "vpc").immutable("cidr", "10.0.0.0/16"),
         node("subnet", "subnet/a")
-            .prop("vpc_id", Value::refer("vpc", "id"))
-            .prop("cidr", "10.0.0.0/24"),
+            .immutable("vpc_id", Value::refer("vpc", "id"))
+            .immutable("cidr", "10.0.0.0/24"),
         node("subnet", "subnet/b")
-            .prop("vpc_id", Value::refer("vpc", "id"))
-            .prop("cidr", "10.0.1.0/24"),
-        node("nat", "nat/a").prop("subnet_id", Value::refer("subnet/a", "id")),
+            .immutable("vpc_id", Value::refer("vpc", "id"))
+            .immutable("cidr", "10.0.1.0/24"),
+        node("nat", "nat/a").immutable("subnet_id", Value::refer("subnet/a", "id")),
         node("rt", "rt/a")
-            .prop("vpc_id", Value::refer("vpc", "id"))
+            .immutable("vpc_id", Value::refer("vpc", "id"))
             .prop("route", Value::refer("nat/a", "id"))
             .prop(
                 "subnets",
@@ -36,6 +36,8 @@ fn network() -> Vec<Node> {
     ]
 }
 
+/// The kinds, each with the properties whose references hold their target in the fake (AWS
+/// refuses to delete a subnet a NAT gateway is in).
 fn registry(cloud: &FakeCloud) -> Registry {
     let mut r = Registry::new();
     r.register(cloud.kind("vpc", &[], &["cidr"]));
@@ -163,7 +165,7 @@ async fn converges_and_a_second_apply_changes_nothing() {
     let cloud = FakeCloud::new();
     assert!(up(&cloud, &network()).await.is_success());
     let p = plan_for(&cloud, &network()).await;
-    assert!(!p.has_changes(), "{}", render_plan(&p, false));
+    assert!(!p.has_changes(), "{p:?}");
     let before = cloud.mutations();
     let report = up(&cloud, &network()).await;
     assert_eq!(cloud.mutations(), before, "no create, update or delete");
@@ -184,14 +186,20 @@ async fn plans_updates_field_by_field_and_replaces_immutable_changes() {
         panic!("{:?}", step.action)
     };
     assert_eq!(changes.len(), 1);
-    assert_eq!(changes[0].field, "subnets");
-    assert!(changes[0].old.as_ref().unwrap().contains(','));
-    assert!(!changes[0].new.as_ref().unwrap().contains(','));
+    assert_eq!(changes[0].field, Field::Prop("subnets".into()));
+    assert_eq!(
+        changes[0].old.as_ref().unwrap().as_array().unwrap().len(),
+        2
+    );
+    assert_eq!(
+        changes[0].new.as_ref().unwrap().as_array().unwrap().len(),
+        1
+    );
 
     // A new subnet CIDR replaces the subnet, and the NAT, whose immutable subnet_id refers to
     // it, is replaced too; the route table's (mutable) route is an update.
     let mut nodes = network();
-    nodes[1] = nodes[1].clone().prop("cidr", "10.0.9.0/24");
+    nodes[1] = nodes[1].clone().immutable("cidr", "10.0.9.0/24");
     let p = plan_for(&cloud, &nodes).await;
     assert!(matches!(
         p.step(&"subnet/a".into()).unwrap().action,
@@ -203,7 +211,7 @@ async fn plans_updates_field_by_field_and_replaces_immutable_changes() {
     ));
     let rt = &p.step(&"rt/a".into()).unwrap().action;
     assert!(
-        matches!(rt, Action::Update(c) if c.iter().any(|c| c.field == "route" && c.new.is_none()))
+        matches!(rt, Action::Update(c) if c.iter().any(|c| c.field == Field::Prop("route".into()) && c.new.is_none()))
     );
     assert_eq!(p.summary().replace, 2);
     let report = up(&cloud, &nodes).await;
@@ -229,8 +237,7 @@ async fn an_updated_revision_updates_its_dependants() {
             p.step(&"service/web".into()).unwrap().action,
             Action::Update(_)
         ),
-        "{}",
-        render_plan(&p, false)
+        "{p:?}"
     );
     let report = up(&cloud, &nodes("web:2")).await;
     assert_eq!(report.updated, 2);
@@ -243,7 +250,7 @@ async fn plans_tag_changes() {
     up(&cloud, &network()).await;
     let tags = Tags::from([("team".to_string(), "infra".to_string())]);
     let mut nodes = network();
-    nodes[0] = Node::new("vpc", "vpc", STACK, &tags).prop("cidr", "10.0.0.0/16");
+    nodes[0] = Node::new("vpc", "vpc", STACK, &tags).immutable("cidr", "10.0.0.0/16");
     let p = plan_for(&cloud, &nodes).await;
     let Action::Update(c) = &p.step(&"vpc".into()).unwrap().action else {
         panic!()
@@ -251,9 +258,10 @@ async fn plans_tag_changes() {
     assert_eq!(
         c,
         &vec![FieldChange {
-            field: "tags.team".into(),
+            field: Field::Tag("team".into()),
             old: None,
-            new: Some("infra".into())
+            new: Some("infra".into()),
+            replaces: false,
         }]
     );
     // Tag-only changes of a dependency don't ripple into its dependants.
@@ -266,9 +274,10 @@ async fn plans_tag_changes() {
     assert_eq!(
         c,
         &vec![FieldChange {
-            field: "tags.team".into(),
+            field: Field::Tag("team".into()),
             old: Some("infra".into()),
-            new: None
+            new: None,
+            replaces: false,
         }]
     );
 }
@@ -282,7 +291,7 @@ async fn deletes_what_left_the_manifest_in_kind_order() {
         .filter(|n| n.id.as_str() != "nat/a")
         .map(|mut n| {
             if n.props.contains_key("route") {
-                n.props.insert("route", Value::from(""));
+                n = n.prop("route", "");
             }
             n
         })
@@ -479,12 +488,6 @@ async fn a_resource_made_by_hand_with_the_stack_tag_is_reported_left_alone_then_
             name: Some("made-by-hand".into()),
         }]
     );
-    let rendered = render_plan(&p, false);
-    assert!(
-        rendered.contains(&format!("? subnet {by_hand} \"made-by-hand\""))
-            && rendered.contains("`down` deletes them"),
-        "{rendered}"
-    );
     assert!(up(&cloud, &network()).await.is_success());
     assert!(cloud.len() == 6, "up left it in place");
     let report = down(&cloud, &network()).await;
@@ -517,20 +520,6 @@ fn rejects_cycles_and_unknown_references() {
 }
 
 #[tokio::test]
-async fn renders_plans_like_terraform() {
-    let cloud = FakeCloud::new();
-    up(&cloud, &network()).await;
-    cloud.insert("thing", "orphan", STACK);
-    let tags = Tags::from([("team".to_string(), "infra".to_string())]);
-    let mut nodes = network();
-    nodes[0] = Node::new("vpc", "vpc", STACK, &tags).prop("cidr", "10.0.0.0/16");
-    nodes[1] = nodes[1].clone().prop("cidr", "10.0.5.0/24");
-    nodes.push(node("thing", "new"));
-    let text = render_plan(&plan_for(&cloud, &nodes).await, false);
-    insta::assert_snapshot!(text);
-}
-
-#[tokio::test]
 async fn a_retried_create_finds_what_the_failed_attempt_made() {
     let cloud = FakeCloud::new();
     cloud.fail_after_create("subnet/a", ErrorClass::Throttled);
@@ -551,9 +540,9 @@ async fn a_retried_create_finds_what_the_failed_attempt_made() {
 }
 
 #[tokio::test]
-async fn initial_properties_are_never_compared() {
+async fn create_only_properties_are_never_compared() {
     let cloud = FakeCloud::new();
-    let nodes = |n: u32| vec![node("thing", "svc").prop("initial_count", n)];
+    let nodes = |n: u32| vec![node("thing", "svc").create_only("count", n)];
     up(&cloud, &nodes(2)).await;
     // The count changed outside berth (autoscaling): no drift, no update.
     assert!(!plan_for(&cloud, &nodes(5)).await.has_changes());

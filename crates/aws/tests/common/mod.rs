@@ -55,23 +55,8 @@ pub fn ctx(id: &LogicalId) -> OpCtx {
 
 /// Resolve `node`'s references from already created resources.
 pub fn resolve(node: &Node, created: &BTreeMap<LogicalId, Observed>) -> Resolved {
-    let lookup =
-        |id: &LogicalId, key: &str| created.get(id).and_then(|o| o.outputs.get(key).cloned());
-    let props = node
-        .props
-        .iter()
-        .map(|(k, v)| {
-            let value = v.resolve(&lookup).unwrap_or_else(|| {
-                panic!("{}: `{k}` refers to a resource not created yet", node.id)
-            });
-            (k.to_string(), value)
-        })
-        .collect();
-    Resolved {
-        id: node.id.clone(),
-        props,
-        tags: node.tags.clone(),
-    }
+    berth_engine::exec::resolve(node, created)
+        .unwrap_or_else(|e| panic!("{}: {e} (created in the wrong order?)", node.id))
 }
 
 /// Create `nodes` in the given order, one kind at a time, straight through the kinds (no engine).

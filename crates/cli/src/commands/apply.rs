@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Result, bail};
-use berth_engine::{Action, Executor, Inventory, Plan, plan_destroy, render_plan};
+use berth_engine::{Action, Executor, Inventory, Plan, plan_destroy};
+
+use crate::render::render_plan;
 
 use crate::args::{Global, Output, RunArgs};
 use crate::progress::{self, color_enabled};
@@ -246,8 +248,8 @@ fn footer(session: &Session, run: &RunArgs, started: Instant) {
         stats.total(),
         stats.mutating()
     );
-    if let Some(faults) = &session.aws.faults {
-        eprintln!("{} faults injected (BERTH_FAULTS)", faults.injected());
+    if let Some(injected) = session.aws.faults_injected() {
+        eprintln!("{injected} faults injected (BERTH_FAULTS)");
     }
     if run.stats {
         for (service, operation, count) in stats.snapshot() {

@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use berth_aws::ecr_repository::EcrRepository;
 use berth_aws::ecs_service::EcsService;
+use berth_aws::names;
 use berth_aws::task_definition::TaskDefinition;
-use berth_engine::{Kind, LogicalId, OpCtx, Value};
+use berth_engine::{Json, Kind, LogicalId, OpCtx, PropsExt, Value};
 
 use crate::args::Global;
 use crate::session::{connect, load_manifest};
@@ -33,38 +34,29 @@ pub async fn run(
     let stack = manifest.name.as_str();
     let image = resolve_image(&aws, stack, image).await?;
 
-    let find = |found: Vec<berth_engine::Observed>, id: String| {
-        found.into_iter().find(|o| o.id == LogicalId::new(&id))
-    };
+    let find =
+        |found: Vec<berth_engine::Observed>, id: LogicalId| found.into_iter().find(|o| o.id == id);
     let tasks = TaskDefinition(aws.clone());
-    let current =
-        find(tasks.discover(stack).await?, format!("task/{service}")).with_context(|| {
-            format!("service {service} has no task definition yet: run `berth up` first")
-        })?;
-    let services = EcsService(aws.clone());
-    find(
-        services.discover(stack).await?,
-        format!("service/{service}"),
+    let current = find(
+        tasks.discover(stack).await?,
+        names::task_definition(service),
     )
-    .with_context(|| format!("service {service} does not exist yet: run `berth up` first"))?;
+    .with_context(|| {
+        format!("service {service} has no task definition yet: run `berth up` first")
+    })?;
+    let services = EcsService(aws.clone());
+    find(services.discover(stack).await?, names::service(service))
+        .with_context(|| format!("service {service} does not exist yet: run `berth up` first"))?;
 
     eprintln!(
         "Deploying {image} to {service} (was {})",
-        current
-            .props
-            .get("image")
-            .map(String::as_str)
-            .unwrap_or("?")
+        current.opt_str("image")?.unwrap_or("?")
     );
     let revision = tasks.register_with_image(&current, &image).await?;
     let arn = revision.outputs.get("arn").cloned().unwrap_or_default();
     eprintln!("  registered {arn}");
     let progress = Arc::new(|_: &LogicalId, message: String| eprintln!("  {message}"));
-    let cx = OpCtx::new(
-        LogicalId::new(format!("service/{service}")),
-        timeout,
-        progress,
-    );
+    let cx = OpCtx::new(names::service(service), timeout, progress);
     services.deploy(stack, service, &arn, &cx).await?;
     eprintln!(
         "Deployed {service} in {:.1}s, {} AWS API calls.",
@@ -77,8 +69,8 @@ pub async fn run(
 
 /// A bare `name:tag` lives in the stack's own repository.
 async fn resolve_image(aws: &berth_aws::Aws, stack: &str, image: &str) -> Result<String> {
-    match berth_aws::stack::image_ref(image) {
-        Value::Str(full) => Ok(full),
+    match berth_aws::graph::image_ref(image) {
+        Value::Lit(Json::String(full)) => Ok(full),
         _ => {
             let repo = EcrRepository(aws.clone()).discover(stack).await?;
             let url = repo

@@ -63,7 +63,7 @@ async fn show(session: &Session, global: &Global, run: &RunArgs) -> Result<()> {
                 Action::NoOp => ("ok", vec![]),
                 Action::Create => ("missing", vec![]),
                 Action::Update(c) | Action::Replace(c) => {
-                    ("drifted", c.iter().map(|c| c.field.clone()).collect())
+                    ("drifted", c.iter().map(|c| c.field.to_string()).collect())
                 }
                 Action::Delete => ("not in manifest", vec![]),
             };

@@ -201,7 +201,7 @@ pub fn knob(name: &str, default: usize) -> usize {
 /// Resources still tagged with the stack, found by berth's own sweep of every kind (the
 /// sweep `down` must leave empty).
 pub async fn leaked(aws: &berth_aws::Aws, stack: &str) -> Vec<String> {
-    let registry = berth_aws::stack::registry(aws);
+    let registry = berth_aws::registry(aws);
     let left = berth_engine::discover(&registry, stack, 8)
         .await
         .expect("sweep");

@@ -1,0 +1,359 @@
+//! Task definitions: one family per service, a new revision for every change (revisions are
+//! immutable). Containers run as a non-root user on a read-only root filesystem and log to the
+//! stack's log group. On EC2, bridge networking with host port 0 lets many tasks share an
+//! instance; Fargate uses awsvpc.
+//!
+//! The image is owned by `berth deploy`: when the manifest names none, the node carries no
+//! image and an update keeps the one the service runs, so `up` never reverts a CI deploy.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_sdk_ecs::types::{
+    Compatibility, ContainerDefinition, KeyValuePair, LogConfiguration, LogDriver, NetworkMode,
+    PortMapping, Secret, TaskDefinition as AwsTaskDefinition, TaskDefinitionFamilyStatus,
+    TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
+};
+use berth_engine::{
+    CloudError, FieldChange, Kind, Node, Observed, OpCtx, Owner, PropsExt, Resolved, Tags, Value,
+};
+use serde_json::json;
+
+use crate::Aws;
+use crate::ecs_cluster::{ecs_tags, from_ecs};
+use crate::error::{AllPages, AwsResultExt, is_not_found};
+use crate::names::{self, out};
+use crate::tags::TagApi;
+use crate::tags::owned_id;
+
+pub const KIND: &str = "task_definition";
+/// hello's image runs as this user; berth runs every container as non-root.
+const USER: &str = "10001:10001";
+
+/// What a service's task needs, with references to the stack's roles and log group.
+pub struct TaskSpec {
+    pub image: Option<Value>,
+    pub port: u16,
+    pub cpu: u32,
+    pub memory: u32,
+    pub env: BTreeMap<String, String>,
+    /// Variable name -> ARN of an SSM parameter or Secrets Manager secret.
+    pub secrets: BTreeMap<String, String>,
+    pub health_path: String,
+    pub launch: &'static str,
+    pub execution_role: Value,
+    pub task_role: Value,
+    pub log_group: Value,
+    pub region: String,
+}
+
+pub fn family(stack: &str, service: &str) -> String {
+    format!("{stack}-{service}")
+}
+
+pub fn node(stack: &str, tags: &Tags, service: &str, spec: TaskSpec) -> Node {
+    let fargate = spec.launch != "ec2";
+    let mut env = spec.env.clone();
+    env.insert("PORT".into(), spec.port.to_string());
+    let mut node = Node::new(KIND, names::task_definition(service), stack, tags)
+        .immutable("family", family(stack, service))
+        .prop("container", service)
+        .prop("network_mode", if fargate { "awsvpc" } else { "bridge" })
+        .prop("compatibility", if fargate { "FARGATE" } else { "EC2" })
+        // Task-level sizes are Fargate's; on EC2 the container's sizes are enough.
+        .prop("task_cpu", Value::Lit(json!(fargate.then_some(spec.cpu))))
+        .prop(
+            "task_memory",
+            Value::Lit(json!(fargate.then_some(spec.memory))),
+        )
+        .prop("port", spec.port)
+        .prop("host_port", if fargate { spec.port } else { 0 })
+        .prop("container_cpu", spec.cpu)
+        .prop("container_memory", spec.memory)
+        .prop("env", Value::Lit(json!(env)))
+        .prop("secrets", Value::Lit(json!(spec.secrets)))
+        .prop("user", USER)
+        .prop("readonly_root", true)
+        .prop("log_group", spec.log_group)
+        .prop("region", spec.region.as_str())
+        .prop("execution_role", spec.execution_role)
+        .prop("task_role", spec.task_role);
+    if let Some(image) = spec.image {
+        node = node.prop("image", image);
+    }
+    node
+}
+
+pub struct TaskDefinition(pub Aws);
+
+fn observe(td: &AwsTaskDefinition, owner: Owner, tags: Tags) -> Option<Observed> {
+    let c = td.container_definitions().first()?;
+    let port = c.port_mappings().first();
+    let env: BTreeMap<&str, &str> = c
+        .environment()
+        .iter()
+        .filter_map(|kv| Some((kv.name()?, kv.value().unwrap_or_default())))
+        .collect();
+    let secrets: BTreeMap<&str, &str> = c
+        .secrets()
+        .iter()
+        .map(|s| (s.name(), s.value_from()))
+        .collect();
+    let log = c
+        .log_configuration()
+        .map(|l| l.options().cloned().unwrap_or_default())
+        .unwrap_or_default();
+    let arn = td.task_definition_arn()?;
+    Some(
+        Observed::new(KIND, owner, arn)
+            .prop("family", td.family().unwrap_or_default())
+            .prop("container", c.name().unwrap_or_default())
+            .prop(
+                "network_mode",
+                td.network_mode().map(|m| m.as_str()).unwrap_or_default(),
+            )
+            .prop(
+                "compatibility",
+                td.requires_compatibilities()
+                    .first()
+                    .map(|c| c.as_str())
+                    .unwrap_or("EC2"),
+            )
+            // Strings in the API ("256"); numbers here, as in the node.
+            .prop(
+                "task_cpu",
+                json!(td.cpu().and_then(|c| c.parse::<u32>().ok())),
+            )
+            .prop(
+                "task_memory",
+                json!(td.memory().and_then(|m| m.parse::<u32>().ok())),
+            )
+            .prop(
+                "port",
+                port.and_then(|p| p.container_port()).unwrap_or_default(),
+            )
+            .prop(
+                "host_port",
+                port.and_then(|p| p.host_port()).unwrap_or_default(),
+            )
+            .prop("container_cpu", c.cpu())
+            .prop("container_memory", c.memory().unwrap_or_default())
+            .prop("env", json!(env))
+            .prop("secrets", json!(secrets))
+            .prop("user", c.user().unwrap_or_default())
+            .prop(
+                "readonly_root",
+                c.readonly_root_filesystem().unwrap_or(false),
+            )
+            .prop(
+                "log_group",
+                log.get("awslogs-group")
+                    .map(String::as_str)
+                    .unwrap_or_default(),
+            )
+            .prop(
+                "region",
+                log.get("awslogs-region")
+                    .map(String::as_str)
+                    .unwrap_or_default(),
+            )
+            .prop(
+                "execution_role",
+                td.execution_role_arn().unwrap_or_default(),
+            )
+            .prop("task_role", td.task_role_arn().unwrap_or_default())
+            .prop("image", c.image().unwrap_or_default())
+            .output(out::ARN, arn)
+            .output(out::FAMILY, td.family().unwrap_or_default())
+            .output(out::REVISION, td.revision())
+            .with_tags(tags),
+    )
+}
+
+impl TaskDefinition {
+    /// Register a revision from the node's properties; the image defaults to `keep_image`.
+    async fn register(
+        &self,
+        node: &Resolved,
+        keep_image: Option<&str>,
+    ) -> Result<Observed, CloudError> {
+        let service = node.str("container")?;
+        let image = node.opt_str("image")?.or(keep_image).ok_or_else(|| {
+            CloudError::fatal(format!(
+                "service {service} has no image yet: set `image` in [service.{service}] or run `berth deploy {service} --image REF`"
+            ))
+        })?;
+        let env: BTreeMap<String, String> = node.decode("env")?;
+        let secrets: BTreeMap<String, String> = node.decode("secrets")?;
+        let secrets = secrets
+            .iter()
+            .map(|(name, arn)| Secret::builder().name(name).value_from(arn).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| CloudError::fatal(e.to_string()))?;
+        let log = LogConfiguration::builder()
+            .log_driver(LogDriver::Awslogs)
+            .options("awslogs-group", node.str("log_group")?)
+            .options("awslogs-region", node.str("region")?)
+            .options("awslogs-stream-prefix", node.str("container")?)
+            .build()
+            .map_err(|e| CloudError::fatal(e.to_string()))?;
+        let container = ContainerDefinition::builder()
+            .name(node.str("container")?)
+            .image(image)
+            .essential(true)
+            .cpu(node.int("container_cpu")?)
+            .memory(node.int("container_memory")?)
+            .port_mappings(
+                PortMapping::builder()
+                    .container_port(node.int("port")?)
+                    .host_port(node.int("host_port")?)
+                    .protocol(TransportProtocol::Tcp)
+                    .build(),
+            )
+            .set_environment(Some(
+                env.iter()
+                    .map(|(k, v)| KeyValuePair::builder().name(k).value(v).build())
+                    .collect(),
+            ))
+            .set_secrets(Some(secrets))
+            .user(node.str("user")?)
+            .readonly_root_filesystem(node.bool("readonly_root")?)
+            .log_configuration(log)
+            .build();
+        let mut call = self
+            .0
+            .ecs
+            .register_task_definition()
+            .family(node.str("family")?)
+            .network_mode(NetworkMode::from(node.str("network_mode")?))
+            .requires_compatibilities(Compatibility::from(node.str("compatibility")?))
+            .execution_role_arn(node.str("execution_role")?)
+            .task_role_arn(node.str("task_role")?)
+            .container_definitions(container)
+            .set_tags(Some(ecs_tags(&node.tags)));
+        let (cpu, memory): (Option<u32>, Option<u32>) =
+            (node.decode("task_cpu")?, node.decode("task_memory")?);
+        call = call
+            .set_cpu(cpu.map(|c| c.to_string()))
+            .set_memory(memory.map(|m| m.to_string()));
+        let out = call.send().await.aws()?;
+        let td = out
+            .task_definition()
+            .ok_or_else(|| CloudError::fatal("RegisterTaskDefinition returned nothing"))?;
+        observe(td, Owner::from(&node.id), node.tags.clone())
+            .ok_or_else(|| CloudError::fatal("registered task definition has no container"))
+    }
+
+    /// A revision identical to `current` but for the image: `berth deploy`.
+    pub async fn register_with_image(
+        &self,
+        current: &Observed,
+        image: &str,
+    ) -> Result<Observed, CloudError> {
+        let mut props = current.props.clone();
+        props.insert("image".into(), image.into());
+        let node = Resolved {
+            id: current.id.clone(),
+            props,
+            create_only: vec![],
+            tags: current.tags.clone(),
+        };
+        self.register(&node, None).await
+    }
+}
+
+#[async_trait]
+impl Kind for TaskDefinition {
+    fn name(&self) -> &'static str {
+        KIND
+    }
+    fn after(&self) -> &'static [&'static str] {
+        &["iam_role", "log_group", "ecr_repository"]
+    }
+    fn volatile_outputs(&self) -> &'static [&'static str] {
+        &["arn", "revision"]
+    }
+
+    /// The families named `<stack>-*`, and the latest active revision of each with its tags.
+    async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
+        let ecs = &self.0.ecs;
+        let families = ecs
+            .list_task_definition_families()
+            .family_prefix(format!("{stack}-"))
+            .status(TaskDefinitionFamilyStatus::Active)
+            .into_paginator()
+            .items()
+            .send()
+            .all()
+            .await?;
+        let mut found = Vec::new();
+        for family in &families {
+            let out = ecs
+                .describe_task_definition()
+                .task_definition(family)
+                .include(TaskDefinitionField::Tags)
+                .send()
+                .await
+                .aws()?;
+            let tags = from_ecs(out.tags());
+            let Some(id) = owned_id(&tags, stack) else {
+                continue;
+            };
+            if let Some(td) = out
+                .task_definition()
+                .filter(|td| td.status() == Some(&TaskDefinitionStatus::Active))
+            {
+                found.extend(observe(td, id, tags));
+            }
+        }
+        Ok(found)
+    }
+
+    async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+        self.register(node, None).await
+    }
+
+    async fn update(
+        &self,
+        node: &Resolved,
+        current: &Observed,
+        changes: &[FieldChange],
+        _cx: &OpCtx,
+    ) -> Result<Observed, CloudError> {
+        if changes.iter().all(FieldChange::is_tag) {
+            self.0.ecs.apply_tags(&current.cloud_id, changes).await?;
+            let mut o = Observed::applied(KIND, node, &current.cloud_id);
+            o.outputs = current.outputs.clone();
+            return Ok(o);
+        }
+        self.register(node, current.opt_str("image")?).await
+    }
+
+    /// Deregister every active revision of the family.
+    async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
+        let ecs = &self.0.ecs;
+        let family = current.str("family")?;
+        let arns = ecs
+            .list_task_definitions()
+            .family_prefix(family)
+            .status(TaskDefinitionStatus::Active)
+            .into_paginator()
+            .items()
+            .send()
+            .all()
+            .await?;
+        for arn in &arns {
+            match ecs
+                .deregister_task_definition()
+                .task_definition(arn)
+                .send()
+                .await
+                .aws()
+            {
+                Err(e) if !is_not_found(&e) => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}

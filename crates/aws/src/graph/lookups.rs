@@ -1,0 +1,114 @@
+//! The facts the graph needs from AWS before it can be drawn: zones, AMI, account.
+
+use berth_spec::Manifest;
+
+use super::{Inputs, is_ec2};
+use crate::launch_template;
+
+/// The SSM public parameter AWS keeps pointing at the current ECS-optimised Amazon Linux 2023 AMI.
+pub const AMI_PARAMETER: &str =
+    "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id";
+/// The same for Graviton (arm64) instance types.
+pub const AMI_PARAMETER_ARM64: &str =
+    "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id";
+
+/// The AMI parameter for the manifest's instance type.
+pub fn ami_parameter(m: &Manifest) -> &'static str {
+    if berth_spec::is_arm64_instance_type(&m.cluster.instance_type) {
+        AMI_PARAMETER_ARM64
+    } else {
+        AMI_PARAMETER
+    }
+}
+
+/// A fact the graph needs is not what the manifest says: the zones or the AMI.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error(
+        "{region} offers {offered} availability zone(s) ({names}); the manifest asks for {wanted}. Lower `network.azs`"
+    )]
+    TooFewZones {
+        region: String,
+        offered: usize,
+        names: String,
+        wanted: usize,
+    },
+    #[error(
+        "availability zone `{zone}` is not offered by {region} (it offers {names}). Fix `network.azs`"
+    )]
+    UnknownZone {
+        zone: String,
+        region: String,
+        names: String,
+    },
+    #[error("reading the ECS-optimised AMI from SSM parameter {0}: {1}")]
+    Ami(&'static str, berth_engine::CloudError),
+    #[error("listing availability zones: {0}")]
+    Zones(berth_engine::CloudError),
+}
+
+/// Look up the zones (one call) and, for EC2 capacity, the AMI: the one the instances run
+/// (one call), or with `refresh_ami` (or none running yet) the current ECS-optimised one.
+/// The recommended AMI moves with every AWS release; following it silently would plan an
+/// instance refresh on any day, so berth moves only when asked.
+pub async fn inputs(
+    aws: &crate::Aws,
+    m: &Manifest,
+    refresh_ami: bool,
+) -> Result<Inputs, InputError> {
+    use crate::error::AwsResultExt;
+    let offered = aws.availability_zones().await.map_err(InputError::Zones)?;
+    let names = offered.join(", ");
+    let azs = match &m.network.azs {
+        berth_spec::Azs::Count(n) => {
+            let wanted = *n as usize;
+            if offered.len() < wanted {
+                return Err(InputError::TooFewZones {
+                    region: aws.region.clone(),
+                    offered: offered.len(),
+                    names,
+                    wanted,
+                });
+            }
+            offered[..wanted].to_vec()
+        }
+        berth_spec::Azs::Names(list) => {
+            if let Some(zone) = list.iter().find(|z| !offered.contains(z)) {
+                return Err(InputError::UnknownZone {
+                    zone: zone.clone(),
+                    region: aws.region.clone(),
+                    names,
+                });
+            }
+            list.clone()
+        }
+    };
+    let running = if !m.services.is_empty() && is_ec2(m) && !refresh_ami {
+        launch_template::current_ami(aws, &m.name, &m.cluster.instance_type)
+            .await
+            .map_err(|e| InputError::Ami(ami_parameter(m), e))?
+    } else {
+        None
+    };
+    let ami = if running.is_some() {
+        running
+    } else if !m.services.is_empty() && is_ec2(m) {
+        let out = aws
+            .ssm
+            .get_parameter()
+            .name(ami_parameter(m))
+            .send()
+            .await
+            .aws()
+            .map_err(|e| InputError::Ami(ami_parameter(m), e))?;
+        out.parameter().and_then(|p| p.value()).map(str::to_string)
+    } else {
+        None
+    };
+    Ok(Inputs {
+        region: aws.region.clone(),
+        account: aws.account_id.clone(),
+        azs,
+        ami,
+    })
+}

@@ -1,0 +1,530 @@
+//! The whole stack as a graph: a manifest in, resource nodes out. Edges are the references
+//! between nodes, so the order of creation (and the reverse, of deletion) is never written down
+//! here; the engine derives it.
+
+use berth_engine::{LogicalId, Node, Value};
+use berth_spec::{Capacity, Endpoint, Manifest, NatMode, Service};
+
+use crate::names::{self, out};
+use crate::{
+    autoscaling_group, capacity_provider, cluster_capacity, discovery_service, ecr_repository,
+    ecs_cluster, ecs_service, eip, iam_role, instance_profile, internet_gateway, launch_template,
+    listener, listener_rule, load_balancer, log_group, namespace, nat_gateway, route_table,
+    scaling_policy, scaling_target, security_group, subnet, target_group, task_definition, vpc,
+    vpc_endpoint,
+};
+
+/// What the graph needs from AWS before it can be drawn: facts, not resources.
+#[derive(Clone, Debug)]
+pub struct Inputs {
+    pub region: String,
+    /// The account the stack lives in: trust policies name it (confused-deputy guard).
+    pub account: String,
+    /// One per subnet pair, in order.
+    pub azs: Vec<String>,
+    /// The ECS-optimised AMI (EC2 capacity only).
+    pub ami: Option<String>,
+}
+
+pub(crate) fn refer(id: impl Into<LogicalId>, output: &'static str) -> Value {
+    Value::refer(id, output)
+}
+
+mod images;
+mod lookups;
+mod policies;
+#[cfg(test)]
+mod tests;
+
+use policies::execution_policy;
+
+pub use images::image_ref;
+pub use lookups::{AMI_PARAMETER, AMI_PARAMETER_ARM64, ami_parameter, inputs};
+
+/// Every node the manifest asks for.
+pub fn nodes(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
+    let mut out = network(m, inputs);
+    if !m.services.is_empty() {
+        out.extend(platform(m, inputs));
+        for service in m.services.values() {
+            out.extend(service_nodes(m, inputs, service));
+        }
+    }
+    out
+}
+
+/// `eu-west-2a` -> `a`: subnet and NAT ids name their zone by its letter.
+fn zone_letter(az: &str) -> &str {
+    &az[az.len() - 1..]
+}
+
+fn network(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
+    let (stack, tags, net) = (m.name.as_str(), &m.tags, &m.network);
+    let vpc_id = || refer(names::vpc(), out::ID);
+    let mut out = vec![
+        vpc::node(stack, tags, &net.cidr.to_string()),
+        internet_gateway::node(stack, tags, vpc_id()),
+    ];
+    for (i, az) in inputs.azs.iter().enumerate() {
+        let l = zone_letter(az);
+        let public = net.public_subnets[i].to_string();
+        let private = net.private_subnets[i].to_string();
+        out.push(subnet::node(stack, tags, l, vpc_id(), &public, az, true));
+        out.push(subnet::node(stack, tags, l, vpc_id(), &private, az, false));
+    }
+    let letters: Vec<&str> = inputs.azs.iter().map(|az| zone_letter(az)).collect();
+    // NAT gateways live in public subnets: one in the first zone, or one per zone.
+    let nat_zones: Vec<&str> = match net.nat {
+        NatMode::Single => letters[..1].to_vec(),
+        NatMode::PerAz => letters.clone(),
+        NatMode::None => vec![],
+    };
+    for l in &nat_zones {
+        out.push(eip::node(stack, tags, l));
+        // A public NAT gateway in a VPC without an attached internet gateway fails
+        // (Gateway.NotAttached): order it after the gateway it never names.
+        out.push(
+            nat_gateway::node(
+                stack,
+                tags,
+                l,
+                refer(names::subnet("public", l), out::ID),
+                refer(names::nat_address(l), out::ID),
+            )
+            .after(names::internet_gateway()),
+        );
+    }
+    let public_subnets = letters
+        .iter()
+        .map(|l| refer(names::subnet("public", l), out::ID))
+        .collect();
+    out.push(route_table::node(
+        stack,
+        tags,
+        "public",
+        vpc_id(),
+        Some(route_table::Target::InternetGateway(refer(
+            names::internet_gateway(),
+            out::ID,
+        ))),
+        public_subnets,
+    ));
+    // One private table per zone whatever the NAT mode, so switching modes changes routes only.
+    for l in &letters {
+        let nat = match net.nat {
+            NatMode::Single => Some(refer(names::nat_gateway(nat_zones[0]), out::ID)),
+            NatMode::PerAz => Some(refer(names::nat_gateway(l), out::ID)),
+            NatMode::None => None,
+        }
+        .map(route_table::Target::NatGateway);
+        let subnets = vec![refer(names::subnet("private", l), out::ID)];
+        out.push(route_table::node(
+            stack,
+            tags,
+            &format!("private-{l}"),
+            vpc_id(),
+            nat,
+            subnets,
+        ));
+    }
+    if let Some(zone) = &net.private_zone {
+        out.push(namespace::node(stack, tags, zone, vpc_id()));
+    }
+    out.extend(endpoints(m, inputs, &letters));
+    out
+}
+
+fn endpoints(m: &Manifest, inputs: &Inputs, letters: &[&str]) -> Vec<Node> {
+    let (stack, tags) = (m.name.as_str(), &m.tags);
+    let private_tables = || {
+        letters
+            .iter()
+            .map(|l| refer(names::route_table(&format!("private-{l}")), out::ID))
+            .collect::<Vec<_>>()
+    };
+    let private_subnets = || {
+        letters
+            .iter()
+            .map(|l| refer(names::subnet("private", l), out::ID))
+            .collect::<Vec<_>>()
+    };
+    let mut out = Vec::new();
+    let mut interface = Vec::new();
+    for endpoint in &m.network.endpoints {
+        match endpoint {
+            Endpoint::S3 => out.push(vpc_endpoint::node_gateway(
+                stack,
+                tags,
+                "s3",
+                &inputs.region,
+                refer(names::vpc(), out::ID),
+                private_tables(),
+            )),
+            other => interface.extend(other.interface_services()),
+        }
+    }
+    if !interface.is_empty() {
+        // Interface endpoints answer HTTPS from inside the VPC only.
+        let https_from_vpc = security_group::Ingress::Cidr {
+            from: 443,
+            to: 443,
+            cidr: m.network.cidr.to_string(),
+        };
+        out.push(security_group::node(
+            stack,
+            tags,
+            "endpoints",
+            refer(names::vpc(), out::ID),
+            "HTTPS from the VPC to its interface endpoints",
+            vec![https_from_vpc],
+        ));
+        for service in interface {
+            out.push(vpc_endpoint::node_interface(
+                stack,
+                tags,
+                service,
+                &inputs.region,
+                refer(names::vpc(), out::ID),
+                private_subnets(),
+                refer(names::security_group("endpoints"), out::ID),
+            ));
+        }
+    }
+    out
+}
+
+pub(crate) fn is_ec2(m: &Manifest) -> bool {
+    m.cluster.capacity == Capacity::Ec2
+}
+
+/// Bridge-mode tasks get host ports from the Linux ephemeral range on the instance.
+const EPHEMERAL_PORTS: (u16, u16) = (32768, 65535);
+
+fn letters(inputs: &Inputs) -> Vec<&str> {
+    inputs.azs.iter().map(|az| zone_letter(az)).collect()
+}
+
+/// What every service shares: security groups, roles, registry, logs, cluster and capacity,
+/// and the load balancer when any service is public.
+fn platform(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
+    let (stack, tags) = (m.name.as_str(), &m.tags);
+    let any_public = m.services.values().any(|s| s.public);
+    let mut out = Vec::new();
+
+    // Security groups: the internet reaches the load balancer only; tasks only from it.
+    if any_public {
+        let http = security_group::Ingress::Cidr {
+            from: 80,
+            to: 80,
+            cidr: "0.0.0.0/0".into(),
+        };
+        out.push(security_group::node(
+            stack,
+            tags,
+            "alb",
+            refer(names::vpc(), out::ID),
+            "HTTP from the internet to the load balancer",
+            vec![http],
+        ));
+    }
+    let task_ingress = if !any_public {
+        vec![]
+    } else if is_ec2(m) {
+        let (from, to) = EPHEMERAL_PORTS;
+        vec![security_group::Ingress::Group {
+            from,
+            to,
+            group: refer(names::security_group("alb"), out::ID),
+        }]
+    } else {
+        let mut ports: Vec<u16> = m
+            .services
+            .values()
+            .filter(|s| s.public)
+            .map(|s| s.port)
+            .collect();
+        ports.sort();
+        ports.dedup();
+        ports
+            .into_iter()
+            .map(|p| security_group::Ingress::Group {
+                from: p,
+                to: p,
+                group: refer(names::security_group("alb"), out::ID),
+            })
+            .collect()
+    };
+    out.push(security_group::node(
+        stack,
+        tags,
+        "tasks",
+        refer(names::vpc(), out::ID),
+        "Traffic from the load balancer to the tasks",
+        task_ingress,
+    ));
+
+    // IAM: separate, minimal roles. The execution role pulls from this stack's repository and
+    // writes to this stack's log group, nothing else.
+    out.push(iam_role::node(
+        stack,
+        tags,
+        "execution",
+        iam_role::Trust {
+            service: "ecs-tasks.amazonaws.com",
+            source_account: None,
+        },
+        vec![],
+        Some(execution_policy(m, &inputs.region)),
+    ));
+    out.push(iam_role::node(
+        stack,
+        tags,
+        "task",
+        // Only ECS acting for this account may hand the task role out.
+        iam_role::Trust {
+            service: "ecs-tasks.amazonaws.com",
+            source_account: Some(&inputs.account),
+        },
+        vec![],
+        None,
+    ));
+    out.push(ecr_repository::node(stack, tags));
+    out.push(log_group::node(stack, tags, 30));
+    out.push(ecs_cluster::node(stack, tags));
+
+    let providers = match m.cluster.capacity {
+        Capacity::Ec2 => {
+            out.extend(ec2_capacity(m, inputs));
+            vec![refer(names::capacity_provider(), out::NAME)]
+        }
+        Capacity::Fargate => vec![Value::from("FARGATE"), Value::from("FARGATE_SPOT")],
+        Capacity::FargateSpot => vec![Value::from("FARGATE_SPOT"), Value::from("FARGATE")],
+    };
+    out.push(cluster_capacity::node(
+        stack,
+        tags,
+        refer(names::cluster(), out::NAME),
+        providers,
+    ));
+
+    if any_public {
+        let public_subnets = letters(inputs)
+            .iter()
+            .map(|l| refer(names::subnet("public", l), out::ID))
+            .collect();
+        // An internet-facing load balancer needs the VPC's internet gateway attached
+        // (InvalidSubnet: "VPC ... has no internet gateway").
+        out.push(
+            load_balancer::node(
+                stack,
+                tags,
+                public_subnets,
+                refer(names::security_group("alb"), out::ID),
+            )
+            .after(names::internet_gateway()),
+        );
+        out.push(listener::node(
+            stack,
+            tags,
+            refer(names::load_balancer(), out::ARN),
+        ));
+    }
+    out
+}
+
+fn ec2_capacity(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
+    let (stack, tags, c) = (m.name.as_str(), &m.tags, &m.cluster);
+    let private_subnets = letters(inputs)
+        .iter()
+        .map(|l| refer(names::subnet("private", l), out::ID))
+        .collect();
+    vec![
+        iam_role::node(
+            stack,
+            tags,
+            "instance",
+            iam_role::Trust {
+                service: "ec2.amazonaws.com",
+                source_account: None,
+            },
+            vec![
+                "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role".into(),
+                "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore".into(),
+            ],
+            None,
+        ),
+        instance_profile::node(stack, tags, refer(names::role("instance"), out::NAME)),
+        launch_template::node(
+            stack,
+            tags,
+            refer(names::cluster(), out::NAME),
+            inputs.ami.as_deref().unwrap_or_default(),
+            &c.instance_type,
+            refer(names::instance_profile(), out::ARN),
+            refer(names::security_group("tasks"), out::ID),
+            c.ssh_key.as_deref(),
+        ),
+        autoscaling_group::node(
+            stack,
+            tags,
+            refer(names::launch_template(), out::ID),
+            private_subnets,
+            c.min,
+            c.max,
+            c.desired,
+        ),
+        capacity_provider::node(stack, tags, refer(names::autoscaling_group(), out::ARN)),
+    ]
+}
+
+fn service_nodes(m: &Manifest, inputs: &Inputs, s: &Service) -> Vec<Node> {
+    let (stack, tags) = (m.name.as_str(), &m.tags);
+    let name = s.name.as_str();
+    let ec2 = is_ec2(m);
+    let mut out = Vec::new();
+
+    if s.public {
+        let target_type = if ec2 { "instance" } else { "ip" };
+        out.push(target_group::node(
+            stack,
+            tags,
+            name,
+            refer(names::vpc(), out::ID),
+            s.port,
+            target_type,
+            &s.health_check,
+        ));
+        let by_priority = public_by_specificity(m);
+        let priority = by_priority
+            .iter()
+            .position(|p| p.name == s.name)
+            .expect("a public service");
+        let mut rule = listener_rule::node(
+            stack,
+            tags,
+            name,
+            refer(names::listener(), out::ARN),
+            refer(names::target_group(name), out::ARN),
+            &s.path,
+            priority as u32 + 1,
+        );
+        // Renumbering moves existing rules: one at a time, in order, never two at once.
+        if let Some(previous) = priority.checked_sub(1).map(|i| by_priority[i]) {
+            rule = rule.after(names::listener_rule(&previous.name));
+        }
+        out.push(rule);
+    }
+    if m.network.private_zone.is_some() {
+        out.push(discovery_service::node(
+            stack,
+            tags,
+            name,
+            refer(names::private_zone(), out::ID),
+            if ec2 { "SRV" } else { "A" },
+        ));
+    }
+    out.push(task_definition::node(
+        stack,
+        tags,
+        name,
+        task_definition::TaskSpec {
+            image: s.image.as_deref().map(image_ref),
+            port: s.port,
+            cpu: s.cpu,
+            memory: s.memory,
+            env: s.env.clone(),
+            secrets: s.secrets.clone(),
+            health_path: s.health_check.clone(),
+            launch: if ec2 { "ec2" } else { "fargate" },
+            execution_role: refer(names::role("execution"), out::ARN),
+            task_role: refer(names::role("task"), out::ARN),
+            log_group: refer(names::log_group(), out::NAME),
+            region: inputs.region.clone(),
+        },
+    ));
+    let private_subnets = if ec2 {
+        vec![]
+    } else {
+        letters(inputs)
+            .iter()
+            .map(|l| refer(names::subnet("private", l), out::ID))
+            .collect()
+    };
+    let mut service = ecs_service::node(
+        stack,
+        tags,
+        name,
+        ecs_service::ServiceSpec {
+            cluster: refer(names::cluster(), out::NAME),
+            task_definition: refer(names::task_definition(name), out::ARN),
+            count: s.count,
+            launch: match m.cluster.capacity {
+                Capacity::Ec2 => "ec2",
+                Capacity::Fargate => "fargate",
+                Capacity::FargateSpot => "fargate-spot",
+            },
+            capacity_provider: ec2.then(|| refer(names::capacity_provider(), out::NAME)),
+            target_group: s.public.then(|| refer(names::target_group(name), out::ARN)),
+            container_port: s.port,
+            subnets: private_subnets,
+            security_group: refer(names::security_group("tasks"), out::ID),
+            registry: m
+                .network
+                .private_zone
+                .is_some()
+                .then(|| refer(names::discovery(name), out::ARN)),
+            autoscaled: s.autoscaling.is_some(),
+        },
+    )
+    // ECS refuses a strategy naming a provider the cluster has not associated yet.
+    .after(names::cluster_capacity());
+    if s.public {
+        // ECS refuses a target group that no listener rule forwards to yet ("does not have
+        // an associated load balancer"; Terraform users add depends_on for the same reason).
+        service = service.after(names::listener_rule(name));
+    }
+    out.push(service);
+    if let Some(a) = &s.autoscaling {
+        out.push(scaling_target::node(
+            stack,
+            name,
+            refer(names::cluster(), out::NAME),
+            refer(names::service(name), out::NAME),
+            a.min,
+            a.max,
+        ));
+        if let Some(cpu) = a.cpu {
+            out.push(scaling_policy::node(stack, name, "cpu", cpu as u32, None));
+        }
+        if let Some(requests) = a.requests_per_target {
+            let label = Value::Concat(vec![
+                refer(names::load_balancer(), out::ARN_SUFFIX),
+                Value::from("/"),
+                refer(names::target_group(name), out::ARN_SUFFIX),
+            ]);
+            out.push(scaling_policy::node(
+                stack,
+                name,
+                "requests",
+                requests,
+                Some(label),
+            ));
+        }
+    }
+    out
+}
+
+/// The public services in listener rule order: priorities 1, 2, 3, ... by specificity, so a
+/// longer path is always matched before a shorter one that contains it (`/api/v2` before
+/// `/api` before `/`) and no two rules share a number.
+fn public_by_specificity(m: &Manifest) -> Vec<&Service> {
+    let mut public: Vec<&Service> = m.services.values().filter(|s| s.public).collect();
+    let segments = |s: &Service| s.path.split('/').filter(|p| !p.is_empty()).count();
+    public.sort_by(|a, b| {
+        segments(b)
+            .cmp(&segments(a))
+            .then(b.path.len().cmp(&a.path.len()))
+            .then(a.name.cmp(&b.name))
+    });
+    public
+}

@@ -1,0 +1,380 @@
+//! IAM roles: separate and minimal (instance, task execution, task). Each trusts exactly one
+//! service principal. IAM can't filter by tag (the kops trap of roles invisible to tag
+//! filters), so berth's roles live under the path `/berth/<stack>/` and are listed by it.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use aws_sdk_iam::types::Tag;
+use berth_engine::{
+    CloudError, FieldChange, Json, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
+    json_set,
+};
+
+use crate::Aws;
+use crate::error::{AllPages, AwsResultExt, ignore_not_found, is_not_found};
+use crate::names::{self, out};
+use crate::tags::TagApi;
+use crate::tags::owned_id;
+
+pub const KIND: &str = "iam_role";
+/// The single inline policy berth manages on a role.
+const INLINE: &str = "berth";
+
+pub fn path(stack: &str) -> String {
+    format!("/berth/{stack}/")
+}
+
+/// Who may assume the role: one service, and with `source_account` only on behalf of that
+/// account (the confused-deputy guard AWS recommends for ECS task roles).
+pub struct Trust<'a> {
+    pub service: &'a str,
+    pub source_account: Option<&'a str>,
+}
+
+impl Trust<'_> {
+    fn document(&self) -> Json {
+        let mut statement = serde_json::json!({
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": {"Service": self.service},
+        });
+        if let Some(account) = self.source_account {
+            statement["Condition"] =
+                serde_json::json!({"StringEquals": {"aws:SourceAccount": account}});
+        }
+        serde_json::json!({"Statement": [statement], "Version": "2012-10-17"})
+    }
+}
+
+pub fn node(
+    stack: &str,
+    tags: &Tags,
+    name: &str,
+    trust: Trust,
+    managed_policies: Vec<String>,
+    inline_policy: Option<Value>,
+) -> Node {
+    let trust = trust.document();
+    Node::new(KIND, names::role(name), stack, tags)
+        .immutable("name", format!("{stack}-{name}"))
+        .prop("trust", Value::Lit(trust))
+        .prop(
+            "managed_policies",
+            Value::Set(managed_policies.into_iter().map(Value::from).collect()),
+        )
+        .prop(
+            "inline_policy",
+            inline_policy.unwrap_or(Value::Lit(Json::Null)),
+        )
+}
+
+pub struct IamRole(pub Aws);
+
+pub(crate) fn iam_tags(tags: &Tags) -> Result<Vec<Tag>, CloudError> {
+    tags.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| CloudError::fatal(e.to_string()))
+        })
+        .collect()
+}
+
+/// A policy document as IAM returns it (URL-encoded, RFC 3986) as JSON; none as null.
+fn parse_document(doc: &str) -> Result<Json, CloudError> {
+    if doc.is_empty() {
+        return Ok(Json::Null);
+    }
+    let text = urlencoding::decode(doc).map_err(|e| {
+        CloudError::fatal(format!("IAM policy document is not URL-encoded UTF-8: {e}"))
+    })?;
+    serde_json::from_str(&text)
+        .map_err(|e| CloudError::fatal(format!("IAM policy document is not JSON: {e}")))
+}
+
+impl IamRole {
+    async fn attached(&self, role: &str) -> Result<Vec<String>, CloudError> {
+        let policies = self
+            .0
+            .iam
+            .list_attached_role_policies()
+            .role_name(role)
+            .into_paginator()
+            .items()
+            .send()
+            .all()
+            .await?;
+        let mut arns: Vec<String> = policies
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_string))
+            .collect();
+        arns.sort();
+        Ok(arns)
+    }
+    async fn inline(&self, role: &str) -> Result<Json, CloudError> {
+        match self
+            .0
+            .iam
+            .get_role_policy()
+            .role_name(role)
+            .policy_name(INLINE)
+            .send()
+            .await
+            .aws()
+        {
+            Ok(out) => parse_document(out.policy_document()),
+            Err(e) if is_not_found(&e) => Ok(Json::Null),
+            Err(e) => Err(e),
+        }
+    }
+    async fn set_policies(
+        &self,
+        role: &str,
+        node: &Resolved,
+        current: Option<&Observed>,
+    ) -> Result<(), CloudError> {
+        let iam = &self.0.iam;
+        let want: BTreeSet<&str> = node.strs("managed_policies")?.into_iter().collect();
+        let have: BTreeSet<&str> = match current {
+            Some(c) => c.strs("managed_policies")?.into_iter().collect(),
+            None => BTreeSet::new(),
+        };
+        for arn in want.difference(&have) {
+            iam.attach_role_policy()
+                .role_name(role)
+                .policy_arn(*arn)
+                .send()
+                .await
+                .aws()?;
+        }
+        for arn in have.difference(&want) {
+            ignore_not_found(
+                iam.detach_role_policy()
+                    .role_name(role)
+                    .policy_arn(*arn)
+                    .send()
+                    .await
+                    .aws()
+                    .map(drop),
+            )?;
+        }
+        match node.document("inline_policy")? {
+            Some(doc) => {
+                iam.put_role_policy()
+                    .role_name(role)
+                    .policy_name(INLINE)
+                    .policy_document(doc)
+                    .send()
+                    .await
+                    .aws()?;
+            }
+            None if current.is_some() => {
+                ignore_not_found(
+                    iam.delete_role_policy()
+                        .role_name(role)
+                        .policy_name(INLINE)
+                        .send()
+                        .await
+                        .aws()
+                        .map(drop),
+                )?;
+            }
+            None => {}
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Kind for IamRole {
+    fn name(&self) -> &'static str {
+        KIND
+    }
+    fn after(&self) -> &'static [&'static str] {
+        &["ecr_repository", "log_group"]
+    }
+
+    /// One listing by path; then per role its tags, attached policies and inline policy.
+    async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
+        let iam = &self.0.iam;
+        let roles = iam
+            .list_roles()
+            .path_prefix(path(stack))
+            .into_paginator()
+            .items()
+            .send()
+            .all()
+            .await?;
+        let mut found = Vec::new();
+        for role in &roles {
+            let name = role.role_name();
+            let tags: Tags = iam
+                .list_role_tags()
+                .role_name(name)
+                .into_paginator()
+                .items()
+                .send()
+                .all()
+                .await?
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect();
+            let Some(id) = owned_id(&tags, stack) else {
+                continue;
+            };
+            let trust = parse_document(role.assume_role_policy_document().unwrap_or_default())?;
+            found.push(
+                Observed::new(KIND, id, name)
+                    .prop("name", name)
+                    .prop("trust", trust)
+                    .prop("managed_policies", json_set(self.attached(name).await?))
+                    .prop("inline_policy", self.inline(name).await?)
+                    .output(out::ARN, role.arn())
+                    .output(out::NAME, name)
+                    .with_tags(tags),
+            );
+        }
+        Ok(found)
+    }
+
+    async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
+        let name = node.str("name")?;
+        let stack_path = node
+            .tags
+            .get(berth_engine::TAG_STACK)
+            .map(|s| path(s))
+            .unwrap_or_else(|| "/berth/".into());
+        let out = self
+            .0
+            .iam
+            .create_role()
+            .role_name(name)
+            .path(stack_path)
+            .set_assume_role_policy_document(node.document("trust")?)
+            .description("Managed by berth")
+            .set_tags(Some(iam_tags(&node.tags)?))
+            .send()
+            .await
+            .aws()?;
+        cx.on_fresh(|| self.set_policies(name, node, None)).await?;
+        let arn = out.role().map(|r| r.arn()).unwrap_or_default();
+        Ok(Observed::applied(KIND, node, name)
+            .output(out::ARN, arn)
+            .output(out::NAME, name))
+    }
+
+    async fn update(
+        &self,
+        node: &Resolved,
+        current: &Observed,
+        changes: &[FieldChange],
+        _cx: &OpCtx,
+    ) -> Result<Observed, CloudError> {
+        let iam = &self.0.iam;
+        let name = &current.cloud_id;
+        if FieldChange::touches(changes, "trust") {
+            iam.update_assume_role_policy()
+                .role_name(name)
+                .set_policy_document(node.document("trust")?)
+                .send()
+                .await
+                .aws()?;
+        }
+        if FieldChange::touches(changes, "managed_policies")
+            || FieldChange::touches(changes, "inline_policy")
+        {
+            self.set_policies(name, node, Some(current)).await?;
+        }
+        RoleTags(iam).apply_tags(name, changes).await?;
+        let mut o = Observed::applied(KIND, node, name);
+        o.outputs = current.outputs.clone();
+        Ok(o)
+    }
+
+    /// Roles go in order: out of instance profiles, policies detached, inline policy deleted.
+    async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
+        let iam = &self.0.iam;
+        let name = &current.cloud_id;
+        let profiles = match iam
+            .list_instance_profiles_for_role()
+            .role_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .all()
+            .await
+        {
+            Ok(profiles) => profiles,
+            Err(e) if is_not_found(&e) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        for p in profiles {
+            let out = iam
+                .remove_role_from_instance_profile()
+                .instance_profile_name(p.instance_profile_name())
+                .role_name(name)
+                .send()
+                .await
+                .aws();
+            ignore_not_found(out.map(drop))?;
+        }
+        for arn in self.attached(name).await? {
+            ignore_not_found(
+                iam.detach_role_policy()
+                    .role_name(name)
+                    .policy_arn(arn)
+                    .send()
+                    .await
+                    .aws()
+                    .map(drop),
+            )?;
+        }
+        ignore_not_found(
+            iam.delete_role_policy()
+                .role_name(name)
+                .policy_name(INLINE)
+                .send()
+                .await
+                .aws()
+                .map(drop),
+        )?;
+        ignore_not_found(
+            iam.delete_role()
+                .role_name(name)
+                .send()
+                .await
+                .aws()
+                .map(drop),
+        )
+    }
+}
+
+/// A role's tags: IAM has a pair of tag calls per resource type.
+pub(crate) struct RoleTags<'a>(pub &'a aws_sdk_iam::Client);
+
+#[async_trait]
+impl TagApi for RoleTags<'_> {
+    async fn tag(&self, name: &str, tags: &Tags) -> Result<(), CloudError> {
+        self.0
+            .tag_role()
+            .role_name(name)
+            .set_tags(Some(iam_tags(tags)?))
+            .send()
+            .await
+            .aws()
+            .map(drop)
+    }
+    async fn untag(&self, name: &str, keys: Vec<String>) -> Result<(), CloudError> {
+        self.0
+            .untag_role()
+            .role_name(name)
+            .set_tag_keys(Some(keys))
+            .send()
+            .await
+            .aws()
+            .map(drop)
+    }
+}

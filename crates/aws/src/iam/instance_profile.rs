@@ -1,0 +1,198 @@
+//! The instance profile that hands the instance role to ECS container instances. IAM is
+//! eventually consistent: a fresh profile is not usable by EC2 for a few seconds; the launch
+//! template and ASG see that as "not ready" and the engine retries.
+
+use async_trait::async_trait;
+use berth_engine::{
+    CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
+};
+
+use crate::Aws;
+use crate::error::{AllPages, AwsResultExt, ignore_not_found, is_not_found};
+use crate::iam_role::{iam_tags, path};
+use crate::names::{self, out};
+use crate::tags::TagApi;
+use crate::tags::owned_id;
+
+pub const KIND: &str = "instance_profile";
+
+pub fn node(stack: &str, tags: &Tags, role: Value) -> Node {
+    Node::new(KIND, names::instance_profile(), stack, tags)
+        .immutable("name", format!("{stack}-instance"))
+        .prop("role", role)
+}
+
+pub struct InstanceProfile(pub Aws);
+
+#[async_trait]
+impl Kind for InstanceProfile {
+    fn name(&self) -> &'static str {
+        KIND
+    }
+    fn after(&self) -> &'static [&'static str] {
+        &["iam_role"]
+    }
+
+    /// Listed by the stack's IAM path, then one read per profile for its tags.
+    async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
+        let iam = &self.0.iam;
+        let profiles = iam
+            .list_instance_profiles()
+            .path_prefix(path(stack))
+            .into_paginator()
+            .items()
+            .send()
+            .all()
+            .await?;
+        let mut found = Vec::new();
+        for p in &profiles {
+            let name = p.instance_profile_name();
+            // GetInstanceProfile carries the tags (ListInstanceProfiles does not).
+            let full = iam
+                .get_instance_profile()
+                .instance_profile_name(name)
+                .send()
+                .await
+                .aws()?;
+            let tags: Tags = full
+                .instance_profile()
+                .map(|p| {
+                    p.tags()
+                        .iter()
+                        .map(|t| (t.key().to_string(), t.value().to_string()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let Some(id) = owned_id(&tags, stack) else {
+                continue;
+            };
+            let role = p.roles().first().map(|r| r.role_name()).unwrap_or_default();
+            found.push(
+                Observed::new(KIND, id, name)
+                    .prop("name", name)
+                    .prop("role", role)
+                    .output(out::ARN, p.arn())
+                    .output(out::NAME, name)
+                    .with_tags(tags),
+            );
+        }
+        Ok(found)
+    }
+
+    async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
+        let iam = &self.0.iam;
+        let name = node.str("name")?;
+        let stack_path = node
+            .tags
+            .get(berth_engine::TAG_STACK)
+            .map(|s| path(s))
+            .unwrap_or_else(|| "/berth/".into());
+        let out = iam
+            .create_instance_profile()
+            .instance_profile_name(name)
+            .path(stack_path)
+            .set_tags(Some(iam_tags(&node.tags)?))
+            .send()
+            .await
+            .aws()?;
+        cx.on_fresh(|| async {
+            iam.add_role_to_instance_profile()
+                .instance_profile_name(name)
+                .role_name(node.str("role")?)
+                .send()
+                .await
+                .aws()
+        })
+        .await?;
+        let arn = out.instance_profile().map(|p| p.arn()).unwrap_or_default();
+        Ok(Observed::applied(KIND, node, name)
+            .output(out::ARN, arn)
+            .output(out::NAME, name))
+    }
+
+    async fn update(
+        &self,
+        node: &Resolved,
+        current: &Observed,
+        changes: &[FieldChange],
+        _cx: &OpCtx,
+    ) -> Result<Observed, CloudError> {
+        let iam = &self.0.iam;
+        let name = &current.cloud_id;
+        if FieldChange::touches(changes, "role") {
+            if let Some(old) = current.opt_str("role")? {
+                let out = iam
+                    .remove_role_from_instance_profile()
+                    .instance_profile_name(name)
+                    .role_name(old)
+                    .send()
+                    .await
+                    .aws();
+                ignore_not_found(out.map(drop))?;
+            }
+            iam.add_role_to_instance_profile()
+                .instance_profile_name(name)
+                .role_name(node.str("role")?)
+                .send()
+                .await
+                .aws()?;
+        }
+        ProfileTags(iam).apply_tags(name, changes).await?;
+        let mut o = Observed::applied(KIND, node, name);
+        o.outputs = current.outputs.clone();
+        Ok(o)
+    }
+
+    async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
+        let iam = &self.0.iam;
+        let name = &current.cloud_id;
+        if let Some(role) = current.opt_str("role")? {
+            match iam
+                .remove_role_from_instance_profile()
+                .instance_profile_name(name)
+                .role_name(role)
+                .send()
+                .await
+                .aws()
+            {
+                Err(e) if !is_not_found(&e) => return Err(e),
+                _ => {}
+            }
+        }
+        ignore_not_found(
+            iam.delete_instance_profile()
+                .instance_profile_name(name)
+                .send()
+                .await
+                .aws()
+                .map(drop),
+        )
+    }
+}
+
+/// An instance profile's tags: IAM has a pair of tag calls per resource type.
+pub(crate) struct ProfileTags<'a>(pub &'a aws_sdk_iam::Client);
+
+#[async_trait]
+impl TagApi for ProfileTags<'_> {
+    async fn tag(&self, name: &str, tags: &Tags) -> Result<(), CloudError> {
+        self.0
+            .tag_instance_profile()
+            .instance_profile_name(name)
+            .set_tags(Some(iam_tags(tags)?))
+            .send()
+            .await
+            .aws()
+            .map(drop)
+    }
+    async fn untag(&self, name: &str, keys: Vec<String>) -> Result<(), CloudError> {
+        self.0
+            .untag_instance_profile()
+            .instance_profile_name(name)
+            .set_tag_keys(Some(keys))
+            .send()
+            .await
+            .aws()
+            .map(drop)
+    }
+}

@@ -1,0 +1,269 @@
+//! The stack's image repository: immutable tags (a tag always means the same image), scan on
+//! push, a lifecycle policy that keeps the last 30 images. `down` force-deletes it: a
+//! non-empty repository must never block a teardown.
+
+use async_trait::async_trait;
+use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Tag};
+use berth_engine::{
+    CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags,
+};
+
+use crate::Aws;
+use crate::error::{AllPages, AwsResultExt, ignore_not_found};
+use crate::names::{self, out};
+use crate::tags::TagApi;
+use crate::tags::owned_id;
+
+pub const KIND: &str = "ecr_repository";
+
+const LIFECYCLE: &str = r#"{"rules":[{"rulePriority":1,"description":"keep the last 30 images","selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":30},"action":{"type":"expire"}}]}"#;
+
+pub fn node(stack: &str, tags: &Tags) -> Node {
+    Node::new(KIND, names::repository(), stack, tags)
+        .immutable("name", stack)
+        .prop("immutable_tags", true)
+        .prop("scan_on_push", true)
+        .prop("lifecycle", canonical_json(LIFECYCLE))
+}
+
+pub struct EcrRepository(pub Aws);
+
+fn ecr_tags(tags: &Tags) -> Result<Vec<Tag>, CloudError> {
+    tags.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| CloudError::fatal(e.to_string()))
+        })
+        .collect()
+}
+
+/// Policies as canonical JSON, so key order and spacing never show as drift.
+pub(crate) fn canonical_json(text: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(text)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| text.to_string())
+}
+
+impl EcrRepository {
+    async fn lifecycle(&self, repo: &str) -> Result<String, CloudError> {
+        match self
+            .0
+            .ecr
+            .get_lifecycle_policy()
+            .repository_name(repo)
+            .send()
+            .await
+            .aws()
+        {
+            Ok(out) => Ok(canonical_json(
+                out.lifecycle_policy_text().unwrap_or_default(),
+            )),
+            Err(e) if e.code.as_deref().is_some_and(|c| c.contains("NotFound")) => {
+                Ok(String::new())
+            }
+            Err(e) => Err(e),
+        }
+    }
+    async fn configure(
+        &self,
+        node: &Resolved,
+        changes: Option<&[FieldChange]>,
+    ) -> Result<(), CloudError> {
+        let ecr = &self.0.ecr;
+        let repo = node.str("name")?;
+        let touched = |f: &str| changes.is_none_or(|c| FieldChange::touches(c, f));
+        if touched("immutable_tags") && changes.is_some() {
+            let m = if node.bool("immutable_tags")? {
+                ImageTagMutability::Immutable
+            } else {
+                ImageTagMutability::Mutable
+            };
+            ecr.put_image_tag_mutability()
+                .repository_name(repo)
+                .image_tag_mutability(m)
+                .send()
+                .await
+                .aws()?;
+        }
+        if touched("scan_on_push") && changes.is_some() {
+            let scan = ImageScanningConfiguration::builder()
+                .scan_on_push(node.bool("scan_on_push")?)
+                .build();
+            ecr.put_image_scanning_configuration()
+                .repository_name(repo)
+                .image_scanning_configuration(scan)
+                .send()
+                .await
+                .aws()?;
+        }
+        if touched("lifecycle") {
+            ecr.put_lifecycle_policy()
+                .repository_name(repo)
+                .lifecycle_policy_text(node.str("lifecycle")?)
+                .send()
+                .await
+                .aws()?;
+        }
+        Ok(())
+    }
+}
+
+fn outputs(o: Observed, arn: &str, name: &str, url: &str) -> Observed {
+    o.output(out::ARN, arn)
+        .output(out::NAME, name)
+        .output(out::URL, url)
+}
+
+#[async_trait]
+impl Kind for EcrRepository {
+    fn name(&self) -> &'static str {
+        KIND
+    }
+    fn after(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The repository named after the stack, then its tags and lifecycle policy.
+    async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
+        let ecr = &self.0.ecr;
+        let repos = match ecr
+            .describe_repositories()
+            .repository_names(stack)
+            .into_paginator()
+            .items()
+            .send()
+            .all()
+            .await
+        {
+            Ok(repos) => repos,
+            Err(e) if e.code.as_deref() == Some("RepositoryNotFoundException") => {
+                return Ok(vec![]);
+            }
+            Err(e) => return Err(e),
+        };
+        let mut found = Vec::new();
+        for repo in &repos {
+            let (Some(name), Some(arn)) = (repo.repository_name(), repo.repository_arn()) else {
+                continue;
+            };
+            let tags: Tags = ecr
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .aws()?
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect();
+            let Some(id) = owned_id(&tags, stack) else {
+                continue;
+            };
+            let immutable = repo.image_tag_mutability() == Some(&ImageTagMutability::Immutable);
+            let scan = repo
+                .image_scanning_configuration()
+                .is_some_and(|c| c.scan_on_push());
+            let o = Observed::new(KIND, id, name)
+                .prop("name", name)
+                .prop("immutable_tags", immutable)
+                .prop("scan_on_push", scan)
+                .prop("lifecycle", self.lifecycle(name).await?)
+                .with_tags(tags);
+            found.push(outputs(
+                o,
+                arn,
+                name,
+                repo.repository_uri().unwrap_or_default(),
+            ));
+        }
+        Ok(found)
+    }
+
+    async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+        let scan = ImageScanningConfiguration::builder()
+            .scan_on_push(node.bool("scan_on_push")?)
+            .build();
+        let mutability = if node.bool("immutable_tags")? {
+            ImageTagMutability::Immutable
+        } else {
+            ImageTagMutability::Mutable
+        };
+        let out = self
+            .0
+            .ecr
+            .create_repository()
+            .repository_name(node.str("name")?)
+            .image_tag_mutability(mutability)
+            .image_scanning_configuration(scan)
+            .set_tags(Some(ecr_tags(&node.tags)?))
+            .send()
+            .await
+            .aws()?;
+        self.configure(node, None).await?;
+        let repo = out
+            .repository()
+            .ok_or_else(|| CloudError::fatal("CreateRepository returned no repository"))?;
+        let name = node.str("name")?;
+        let o = Observed::applied(KIND, node, name);
+        Ok(outputs(
+            o,
+            repo.repository_arn().unwrap_or_default(),
+            name,
+            repo.repository_uri().unwrap_or_default(),
+        ))
+    }
+
+    async fn update(
+        &self,
+        node: &Resolved,
+        current: &Observed,
+        changes: &[FieldChange],
+        _cx: &OpCtx,
+    ) -> Result<Observed, CloudError> {
+        self.configure(node, Some(changes)).await?;
+        let arn = current.outputs.get("arn").cloned().unwrap_or_default();
+        self.0.ecr.apply_tags(&arn, changes).await?;
+        let mut o = Observed::applied(KIND, node, &current.cloud_id);
+        o.outputs = current.outputs.clone();
+        Ok(o)
+    }
+
+    async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
+        // force: images in the repository must not block a teardown.
+        let out = self
+            .0
+            .ecr
+            .delete_repository()
+            .repository_name(&current.cloud_id)
+            .force(true)
+            .send()
+            .await
+            .aws();
+        ignore_not_found(out.map(drop))
+    }
+}
+
+#[async_trait]
+impl TagApi for aws_sdk_ecr::Client {
+    async fn tag(&self, arn: &str, tags: &Tags) -> Result<(), CloudError> {
+        self.tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(ecr_tags(tags)?))
+            .send()
+            .await
+            .aws()
+            .map(drop)
+    }
+    async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<(), CloudError> {
+        self.untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(keys))
+            .send()
+            .await
+            .aws()
+            .map(drop)
+    }
+}

@@ -1,0 +1,3 @@
+//! The container registry.
+
+pub mod ecr_repository;

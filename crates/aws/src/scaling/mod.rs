@@ -1,0 +1,4 @@
+//! Service autoscaling (Application Auto Scaling).
+
+pub mod scaling_policy;
+pub mod scaling_target;

@@ -1,0 +1,166 @@
+//! Target-tracking policies on a service's task count: average CPU, and/or load balancer
+//! requests per task. Untagged, like their target (see scaling_target.rs).
+
+use async_trait::async_trait;
+use aws_sdk_applicationautoscaling::types::{
+    MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
+    TargetTrackingScalingPolicyConfiguration,
+};
+use berth_engine::{
+    CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
+};
+
+use crate::Aws;
+use crate::error::{AllPages, AwsResultExt, ignore_not_found};
+use crate::names::{self, out};
+use crate::scaling_target::{service_of, stack_resource_ids};
+
+pub const KIND: &str = "scaling_policy";
+
+/// `metric`: `cpu` or `requests` (then `label` names the ALB and target group).
+pub fn node(stack: &str, service: &str, metric: &str, target: u32, label: Option<Value>) -> Node {
+    Node::new(
+        KIND,
+        names::scaling_policy(service, metric),
+        stack,
+        &Tags::new(),
+    )
+    .immutable(
+        "resource_id",
+        Value::refer(names::scaling_target(service), out::RESOURCE_ID),
+    )
+    .immutable("name", format!("{stack}-{service}-{metric}"))
+    .prop(
+        "metric",
+        if metric == "cpu" {
+            "ECSServiceAverageCPUUtilization"
+        } else {
+            "ALBRequestCountPerTarget"
+        },
+    )
+    .prop("target", target)
+    .prop("label", label.unwrap_or_else(|| Value::from("")))
+}
+
+pub struct ScalingPolicy(pub Aws);
+
+#[async_trait]
+impl Kind for ScalingPolicy {
+    fn name(&self) -> &'static str {
+        KIND
+    }
+    fn tagged(&self) -> bool {
+        false
+    }
+    fn after(&self) -> &'static [&'static str] {
+        &["scaling_target"]
+    }
+
+    async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
+        // DescribeScalingPolicies filters by one resource id: one listing per service.
+        let mut policies = Vec::new();
+        for id in stack_resource_ids(&self.0, stack).await? {
+            let found = self
+                .0
+                .appscaling
+                .describe_scaling_policies()
+                .service_namespace(ServiceNamespace::Ecs)
+                .resource_id(id)
+                .into_paginator()
+                .items()
+                .send()
+                .all()
+                .await?;
+            policies.extend(found);
+        }
+        Ok(policies
+            .iter()
+            .filter_map(|p| {
+                let service = service_of(p.resource_id(), stack)?;
+                let metric_suffix = p.policy_name().rsplit('-').next()?;
+                let config = p.target_tracking_scaling_policy_configuration();
+                let spec = config.and_then(|c| c.predefined_metric_specification());
+                Some(
+                    Observed::new(
+                        KIND,
+                        format!("scaling/{service}-{metric_suffix}"),
+                        p.policy_arn(),
+                    )
+                    .prop("resource_id", p.resource_id())
+                    .prop("name", p.policy_name())
+                    .prop(
+                        "metric",
+                        spec.map(|s| s.predefined_metric_type().as_str())
+                            .unwrap_or_default(),
+                    )
+                    .prop(
+                        "target",
+                        config.map(|c| c.target_value() as u32).unwrap_or_default(),
+                    )
+                    .prop(
+                        "label",
+                        spec.and_then(|s| s.resource_label()).unwrap_or_default(),
+                    )
+                    .output(out::ARN, p.policy_arn()),
+                )
+            })
+            .collect())
+    }
+
+    async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+        let mut spec = PredefinedMetricSpecification::builder()
+            .predefined_metric_type(MetricType::from(node.str("metric")?));
+        if let Some(label) = node.opt_str("label")? {
+            spec = spec.resource_label(label);
+        }
+        let config = TargetTrackingScalingPolicyConfiguration::builder()
+            .target_value(node.float("target")?)
+            .predefined_metric_specification(
+                spec.build().map_err(|e| CloudError::fatal(e.to_string()))?,
+            )
+            .scale_in_cooldown(60)
+            .scale_out_cooldown(30)
+            .build()
+            .map_err(|e| CloudError::fatal(e.to_string()))?;
+        let out = self
+            .0
+            .appscaling
+            .put_scaling_policy()
+            .policy_name(node.str("name")?)
+            .service_namespace(ServiceNamespace::Ecs)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .resource_id(node.str("resource_id")?)
+            .policy_type(PolicyType::TargetTrackingScaling)
+            .target_tracking_scaling_policy_configuration(config)
+            .send()
+            .await
+            .aws()?;
+        let arn = out.policy_arn();
+        Ok(Observed::applied(KIND, node, arn).output(out::ARN, arn))
+    }
+
+    async fn update(
+        &self,
+        node: &Resolved,
+        _current: &Observed,
+        _changes: &[FieldChange],
+        cx: &OpCtx,
+    ) -> Result<Observed, CloudError> {
+        self.create(node, cx).await
+    }
+
+    async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
+        let out = self
+            .0
+            .appscaling
+            .delete_scaling_policy()
+            .policy_name(current.str("name")?)
+            .service_namespace(ServiceNamespace::Ecs)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .resource_id(current.str("resource_id")?)
+            .send()
+            .await
+            .aws();
+        ignore_not_found(out.map(drop))
+    }
+}
