@@ -1,11 +1,9 @@
 //! The command line itself: bad input never reaches AWS, `init` writes a manifest that
 //! validates, and a non-interactive `up` without --yes changes nothing.
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 fn berth_offline(dir: &std::path::Path, args: &[&str]) -> Run {
     // A closed port: any AWS call would fail loudly instead of reaching anything.

@@ -1,12 +1,10 @@
 //! Concurrent runs: a lock in AWS (an SSM parameter) keeps two `up`/`down` of one stack from
 //! interleaving, names its holder, is taken over when stale, and `unlock --force` clears it.
 
-mod common;
-
 use std::process::Stdio;
 
+use crate::common::*;
 use aws_sdk_ssm::types::ParameterType;
-use common::*;
 
 /// Each test its own address range (`octet`): they run side by side.
 fn manifest(stack: &str, octet: u8) -> String {

@@ -1,10 +1,8 @@
 //! `berth logs`: CloudWatch events of one service, decoded, with their task ids. The emulator
 //! runs no containers, so the test writes the events hello would have written.
 
-mod common;
-
+use crate::common::*;
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
-use common::*;
 
 #[tokio::test]
 async fn shows_one_services_lines_decoded_with_task_ids() {

@@ -1,12 +1,10 @@
 //! `berth up | plan | status | down` of a network stack, end to end: the real binary, the real
 //! AWS SDK, the moto emulator. Assertions look at AWS itself, not at berth's output alone.
 
-mod common;
-
 use std::collections::BTreeMap;
 
+use crate::common::*;
 use berth_aws::tags::stack_filter as by_stack;
-use common::*;
 
 fn manifest(stack: &str, nat: &str, team: &str) -> String {
     format!(

@@ -3,10 +3,8 @@
 //! encryption, wiring, scaling, logs, DNS), then convergence, an image change, and `down`.
 //! The emulator runs no containers: rollout failure handling is tested in ecs_service.rs.
 
-mod common;
-
+use crate::common::*;
 use berth_aws::tags::stack_filter as by_stack;
-use common::*;
 
 async fn security_groups(aws: &berth_aws::Aws, stack: &str) -> Vec<(String, Vec<String>)> {
     let out = aws

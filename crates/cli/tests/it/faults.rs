@@ -8,9 +8,7 @@
 //! `make test` runs a few seeds and positions; `make reliability` runs many (the variables
 //! below) and prints each scenario's row: runs, converged, leaked resources, retries.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn with_faults(m: &Manifest, args: &[&str], faults: &str) -> Run {
     berth_command(&m.path, args)

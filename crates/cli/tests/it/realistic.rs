@@ -4,9 +4,7 @@
 //! late, pages of two, EC2 ids not found right after their create. One `up` must converge,
 //! the next plan must be empty, and one `down` must leave nothing.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// The realistic emulator's endpoint: `BERTH_REALISTIC_ENDPOINT` (make test) or
 /// `target/emulator-realistic.env` (`scripts/emulator start --realistic`).

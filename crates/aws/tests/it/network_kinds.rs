@@ -1,10 +1,8 @@
 //! Network resource kinds against the emulator: each survives create -> discover -> delete.
 
-mod common;
-
+use crate::common::*;
 use berth_aws::vpc::{self, Vpc};
 use berth_engine::{Kind, Tags};
-use common::*;
 
 #[tokio::test]
 async fn vpc_round_trips_and_deletes() {
