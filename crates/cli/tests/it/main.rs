@@ -1,5 +1,8 @@
 //! The cli crate's integration tests in one binary (each file was its own, and each linked
-//! the whole AWS SDK): one build, one link.
+//! the whole AWS SDK): one build, one link. Its tests run side by side on one emulator, so
+//! each stack has its own 172.N.0.0/16: 16 stack (EC2), 20-22 lock, 23-28 network,
+//! 29-30 faults, 31 stack (Fargate); 17-19 realistic (its own emulator); 24 is the
+//! examples' own range, used as written only by the network lifecycle.
 
 mod common;
 

@@ -402,7 +402,8 @@ async fn assert_lifecycle(aws: &berth_aws::Aws, stack: &str, m: &Manifest, text:
 async fn seed_ec2_stack_up_converge_deploy_down() {
     let aws = aws().await;
     let stack = unique_stack("ec");
-    let text = example("seed-ec2.toml", &stack);
+    // Every test of this binary runs side by side: each has its own address range.
+    let text = in_range(&example("seed-ec2.toml", &stack), 16);
     let m = Manifest::new(&text);
     berth(&m.path, &["up", "--yes"]).success();
 
@@ -492,7 +493,7 @@ async fn fargate_stack_up_converge_deploy_down() {
     let aws = aws().await;
     let stack = unique_stack("fg");
     let secret = "arn:aws:ssm:eu-west-2:123456789012:parameter/hello/api-token";
-    let text = in_range(&example("fargate.toml", &stack), 25)
+    let text = in_range(&example("fargate.toml", &stack), 31)
         + &format!("\n[service.hello.secrets]\nAPI_TOKEN = \"{secret}\"\n");
     let m = Manifest::new(&text);
     berth(&m.path, &["up", "--yes"]).success();
