@@ -1,53 +1,13 @@
-//! Shared harness for tests against the moto emulator (see scripts/emulator).
-//!
-//! The emulator's endpoint comes from `AWS_ENDPOINT_URL` or from `target/emulator.env`, which
-//! `scripts/emulator start` writes. Tests share one emulator, so each uses its own stack name
-//! and filters everything by that stack's tag.
+//! The kinds straight against the emulator (no engine): create, discover, delete. Finding
+//! the emulator is berth-testkit's.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use berth_aws::{Aws, ConnectOptions};
 use berth_engine::{Kind, LogicalId, Node, Observed, OpCtx, Resolved};
 
-/// Point the SDK at the emulator. Panics with the command to run when it is not up: a test
-/// that silently skipped here would prove nothing.
-pub async fn emulator() -> Aws {
-    if std::env::var("AWS_ENDPOINT_URL").is_err() {
-        let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/emulator.env");
-        let text = std::fs::read_to_string(file).unwrap_or_else(|_| {
-            panic!("no emulator: run `scripts/emulator start` (or `make test`) first")
-        });
-        for line in text.lines() {
-            if let Some(url) = line.strip_prefix("AWS_ENDPOINT_URL=") {
-                // SAFETY: set once per test process before any client reads the environment.
-                unsafe { std::env::set_var("AWS_ENDPOINT_URL", url) };
-            }
-        }
-    }
-    // SAFETY: as above; dummy credentials only, never real AWS.
-    unsafe {
-        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-        std::env::remove_var("AWS_PROFILE");
-    }
-    Aws::connect(&ConnectOptions {
-        region: Some("eu-west-2".into()),
-        profile: None,
-    })
-    .await
-    .expect("connect")
-}
-
-/// A stack name no other test (or earlier run against the same emulator) uses.
-pub fn unique_stack(prefix: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let pid = std::process::id() % 10_000;
-    format!("{prefix}-{pid}-{}", N.fetch_add(1, Ordering::Relaxed))
-}
+pub use berth_testkit::{emulator, unique_stack};
 
 pub fn ctx(id: &LogicalId) -> OpCtx {
     OpCtx::detached(id.as_str(), Duration::from_secs(60))

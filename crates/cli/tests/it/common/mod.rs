@@ -5,54 +5,14 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicU32, Ordering};
 
-use berth_aws::{Aws, ConnectOptions};
+use berth_aws::Aws;
 
-/// The emulator's endpoint: `AWS_ENDPOINT_URL` (make test) or `target/emulator.env`.
-pub fn endpoint() -> String {
-    if let Ok(url) = std::env::var("AWS_ENDPOINT_URL") {
-        return url;
-    }
-    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/emulator.env");
-    let text = std::fs::read_to_string(file).unwrap_or_else(|_| {
-        panic!("no emulator: run `scripts/emulator start` (or `make test`) first")
-    });
-    text.lines()
-        .find_map(|l| l.strip_prefix("AWS_ENDPOINT_URL=").map(str::to_string))
-        .expect("AWS_ENDPOINT_URL in target/emulator.env")
-}
-
-fn set_env() {
-    // SAFETY: tests set the same values every time, before any client reads them.
-    unsafe {
-        std::env::set_var("AWS_ENDPOINT_URL", endpoint());
-        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-        std::env::remove_var("AWS_PROFILE");
-    }
-}
+pub use berth_testkit::unique_stack;
 
 /// SDK clients on the emulator, to check what berth did.
 pub async fn aws() -> Aws {
-    set_env();
-    Aws::connect(&ConnectOptions {
-        region: Some("eu-west-2".into()),
-        profile: None,
-    })
-    .await
-    .expect("connect")
-}
-
-/// A stack name unique to this test run.
-pub fn unique_stack(prefix: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "{prefix}{}x{}",
-        std::process::id() % 100_000,
-        N.fetch_add(1, Ordering::Relaxed)
-    )
+    berth_testkit::emulator().await
 }
 
 /// A shipped example with its stack renamed.
@@ -170,7 +130,7 @@ impl From<Output> for Run {
 }
 
 pub fn berth_command(manifest: &Path, args: &[&str]) -> Command {
-    set_env();
+    berth_testkit::use_emulator();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_berth"));
     cmd.args(args)
         .arg("-f")

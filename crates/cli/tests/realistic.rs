@@ -4,7 +4,12 @@
 //! late, pages of two, EC2 ids not found right after their create. One `up` must converge,
 //! the next plan must be empty, and one `down` must leave nothing.
 
-use crate::common::*;
+// Its own binary: it points the process at the realistic emulator, which must never leak
+// into the plain tests running beside it.
+#[path = "it/common/mod.rs"]
+mod common;
+
+use common::*;
 
 /// The realistic emulator's endpoint: `BERTH_REALISTIC_ENDPOINT` (make test) or
 /// `target/emulator-realistic.env` (`scripts/emulator start --realistic`).
