@@ -92,3 +92,41 @@ impl TagApi for aws_sdk_ec2::Client {
             .map(drop)
     }
 }
+
+/// The families whose tag calls are `TagResource` / `UntagResource` on an ARN: the same two
+/// calls, each with its own `Tag` type.
+macro_rules! tag_by_arn {
+    ($client:ty, $shape:expr) => {
+        #[async_trait]
+        impl TagApi for $client {
+            async fn tag(&self, arn: &str, tags: &Tags) -> Result<(), CloudError> {
+                self.tag_resource()
+                    .resource_arn(arn)
+                    .set_tags(Some(($shape)(tags)?))
+                    .send()
+                    .await
+                    .aws()
+                    .map(drop)
+            }
+            async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<(), CloudError> {
+                self.untag_resource()
+                    .resource_arn(arn)
+                    .set_tag_keys(Some(keys))
+                    .send()
+                    .await
+                    .aws()
+                    .map(drop)
+            }
+        }
+    };
+}
+
+tag_by_arn!(aws_sdk_ecs::Client, |t| Ok::<_, CloudError>(
+    crate::ecs_cluster::ecs_tags(t)
+));
+tag_by_arn!(aws_sdk_servicediscovery::Client, crate::namespace::sd_tags);
+tag_by_arn!(
+    aws_sdk_cloudwatchlogs::Client,
+    |t: &Tags| Ok::<_, CloudError>(t.clone().into_iter().collect())
+);
+tag_by_arn!(aws_sdk_ecr::Client, crate::ecr_repository::ecr_tags);

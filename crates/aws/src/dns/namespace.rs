@@ -38,28 +38,6 @@ pub(crate) fn sd_tags(tags: &Tags) -> Result<Vec<Tag>, CloudError> {
         .collect()
 }
 
-#[async_trait]
-impl TagApi for aws_sdk_servicediscovery::Client {
-    async fn tag(&self, arn: &str, tags: &Tags) -> Result<(), CloudError> {
-        self.tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(sd_tags(tags)?))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-    async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<(), CloudError> {
-        self.untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-}
-
 /// Cloud Map changes namespaces asynchronously: poll the operation until it settles and return
 /// the id of what it made or removed.
 pub(crate) async fn wait_for_operation(

@@ -39,28 +39,6 @@ pub(crate) fn from_ecs(tags: &[Tag]) -> Tags {
         .collect()
 }
 
-#[async_trait]
-impl TagApi for aws_sdk_ecs::Client {
-    async fn tag(&self, arn: &str, tags: &Tags) -> Result<(), CloudError> {
-        self.tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(ecs_tags(tags)))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-    async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<(), CloudError> {
-        self.untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-}
-
 fn insights(value: &str) -> ClusterSetting {
     ClusterSetting::builder()
         .name(ClusterSettingName::ContainerInsights)

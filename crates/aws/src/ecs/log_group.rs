@@ -171,25 +171,3 @@ impl LogGroup {
         Ok(String::new())
     }
 }
-
-#[async_trait]
-impl TagApi for aws_sdk_cloudwatchlogs::Client {
-    async fn tag(&self, arn: &str, tags: &Tags) -> Result<(), CloudError> {
-        self.tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(tags.clone().into_iter().collect()))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-    async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<(), CloudError> {
-        self.untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-}

@@ -28,7 +28,7 @@ pub fn node(stack: &str, tags: &Tags) -> Node {
 
 pub struct EcrRepository(pub Aws);
 
-fn ecr_tags(tags: &Tags) -> Result<Vec<Tag>, CloudError> {
+pub(crate) fn ecr_tags(tags: &Tags) -> Result<Vec<Tag>, CloudError> {
     tags.iter()
         .map(|(k, v)| {
             Tag::builder()
@@ -243,27 +243,5 @@ impl Kind for EcrRepository {
             .await
             .aws();
         ignore_not_found(out.map(drop))
-    }
-}
-
-#[async_trait]
-impl TagApi for aws_sdk_ecr::Client {
-    async fn tag(&self, arn: &str, tags: &Tags) -> Result<(), CloudError> {
-        self.tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(ecr_tags(tags)?))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-    async fn untag(&self, arn: &str, keys: Vec<String>) -> Result<(), CloudError> {
-        self.untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .aws()
-            .map(drop)
     }
 }
