@@ -5,7 +5,8 @@ use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, PathPatternConditionConfig, Rule, RuleCondition, RulePriorityPair,
 };
 use berth_engine::{
-    CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
+    CloudError, FieldChange, Json, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
+    json_set,
 };
 
 use crate::elb::{elb_tags, tags_of};
@@ -40,9 +41,10 @@ pub fn node(
     Node::new(KIND, names::listener_rule(service), stack, tags)
         .immutable("listener", listener)
         .prop("target_group", target_group)
+        // A set: the patterns of one condition match in any order, and AWS need not keep ours.
         .prop(
             "paths",
-            Value::List(patterns(path).into_iter().map(Value::from).collect()),
+            Value::Set(patterns(path).into_iter().map(Value::from).collect()),
         )
         .prop("priority", priority)
 }
@@ -68,16 +70,13 @@ fn condition(paths: Vec<&str>) -> RuleCondition {
         .build()
 }
 
-/// The rule's path patterns in the order AWS keeps them (the order berth wrote them).
-fn rule_paths(rule: &Rule) -> Vec<String> {
-    rule.conditions()
-        .iter()
-        .flat_map(|c| {
-            c.path_pattern_config()
-                .map(|p| p.values().to_vec())
-                .unwrap_or_else(|| c.values().to_vec())
-        })
-        .collect()
+/// The rule's path patterns, as the set the `paths` property holds.
+fn rule_paths(rule: &Rule) -> Json {
+    json_set(rule.conditions().iter().flat_map(|c| {
+        c.path_pattern_config()
+            .map(|p| p.values().to_vec())
+            .unwrap_or_else(|| c.values().to_vec())
+    }))
 }
 
 /// ELBv2's answer when another rule of the listener holds the priority.
