@@ -127,12 +127,6 @@ impl Value {
             Value::Object(fields) => fields.iter().for_each(|(_, v)| v.collect_refs(out)),
         }
     }
-    /// Whether the value names another resource's output.
-    pub fn has_refs(&self) -> bool {
-        let mut refs = Vec::new();
-        self.collect_refs(&mut refs);
-        !refs.is_empty()
-    }
     /// The value with references looked up in `outputs`; `None` while any is unknown.
     pub fn resolve(&self, outputs: &dyn Fn(&LogicalId, &str) -> Option<String>) -> Option<Json> {
         let all = |items: &[Value]| -> Option<Vec<Json>> {

@@ -41,7 +41,7 @@ pub(crate) fn ecr_tags(tags: &Tags) -> Result<Vec<Tag>, CloudError> {
 }
 
 /// Policies as canonical JSON, so key order and spacing never show as drift.
-pub(crate) fn canonical_json(text: &str) -> String {
+fn canonical_json(text: &str) -> String {
     serde_json::from_str::<serde_json::Value>(text)
         .map(|v| v.to_string())
         .unwrap_or_else(|_| text.to_string())
