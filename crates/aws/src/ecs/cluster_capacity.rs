@@ -81,7 +81,9 @@ impl ClusterCapacity {
                 .send()
                 .await
                 .aws()?;
-            let Some(c) = out.clusters().first() else {
+            // A deleted cluster stays describable as INACTIVE for about an hour (ECS
+            // DescribeClusters reference): it has no association left to settle.
+            let Some(c) = out.clusters().first().filter(|c| c.status() != Some("INACTIVE")) else {
                 return Ok((Some(()), "gone".to_string()));
             };
             let status = c.attachments_status().unwrap_or("UPDATE_COMPLETE");

@@ -298,18 +298,21 @@ impl Kind for IamRole {
     async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
         let iam = &self.0.iam;
         let name = &current.cloud_id;
-        let profiles = match iam
-            .list_instance_profiles_for_role()
-            .role_name(name)
-            .into_paginator()
-            .items()
-            .send()
-            .all()
-            .await
-        {
-            Ok(profiles) => profiles,
+        // Both lists answer NoSuchEntity once the role is gone (an earlier delete finished).
+        let listed = async {
+            let profiles = iam
+                .list_instance_profiles_for_role()
+                .role_name(name)
+                .into_paginator()
+                .items()
+                .send()
+                .all()
+                .await?;
+            Ok::<_, CloudError>((profiles, self.attached(name).await?))
+        };
+        let (profiles, attached) = match listed.await {
             Err(e) if is_not_found(&e) => return Ok(()),
-            Err(e) => return Err(e),
+            other => other?,
         };
         for p in profiles {
             let out = iam
@@ -321,7 +324,7 @@ impl Kind for IamRole {
                 .aws();
             ignore_not_found(out.map(drop))?;
         }
-        for arn in self.attached(name).await? {
+        for arn in attached {
             ignore_not_found(
                 iam.detach_role_policy()
                     .role_name(name)
