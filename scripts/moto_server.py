@@ -69,10 +69,54 @@ def patch_create_service_keeps_settings():
     EC2ContainerServiceResponse.create_service = create_service
 
 
+def patch_autoscaling_not_found_code():
+    """AWS answers DeleteScalingPolicy and DeregisterScalableTarget for a policy or target that
+    does not exist with ObjectNotFoundException (API reference, "Errors"; Terraform's
+    resourcePolicyDelete treats it as already gone); moto raises ValidationException."""
+    from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
+    from moto.core.exceptions import JsonRESTError
+
+    def not_found_code(method):
+        def wrapped(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except JsonRESTError as e:
+                if e.error_type == "ValidationException" and e.message.startswith("No scal"):
+                    raise JsonRESTError("ObjectNotFoundException", e.message)
+                raise
+
+        return wrapped
+
+    for name in ["delete_scaling_policy", "deregister_scalable_target"]:
+        setattr(ApplicationAutoscalingBackend, name, not_found_code(getattr(ApplicationAutoscalingBackend, name)))
+
+
+def patch_delete_missing_capacity_provider():
+    """AWS answers DeleteCapacityProvider for a provider that does not exist with this
+    ClientException (quoted in Terraform's resourceCapacityProviderDelete); moto crashes on
+    None and answers an HTML 500."""
+    from moto.core.exceptions import JsonRESTError
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    original = EC2ContainerServiceBackend.delete_capacity_provider
+
+    def delete_capacity_provider(self, name_or_arn):
+        if self._get_provider(name_or_arn) is None:
+            raise JsonRESTError(
+                "ClientException",
+                "The specified capacity provider does not exist. Specify a valid name or ARN and try again.",
+            )
+        return original(self, name_or_arn)
+
+    EC2ContainerServiceBackend.delete_capacity_provider = delete_capacity_provider
+
+
 if __name__ == "__main__":
     patch_create_service_keeps_settings()
     patch_private_namespace_zone_vpc()
     patch_nat_gateway_tag_filters()
+    patch_autoscaling_not_found_code()
+    patch_delete_missing_capacity_provider()
     if os.environ.get("BERTH_EMULATOR_REALISTIC") == "1":
         # Slow and strict like AWS: see realistic.py. After the patches above, so its checks
         # run first. Imported without leaving a __pycache__ in scripts/.

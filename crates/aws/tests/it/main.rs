@@ -4,4 +4,4 @@
 mod common;
 
 mod iam_lint;
-mod network_kinds;
+mod round_trips;

@@ -4,6 +4,7 @@
 use crate::common::*;
 use berth_aws::vpc::{self, Vpc};
 use berth_engine::{Kind, Tags};
+use std::collections::BTreeSet;
 
 #[tokio::test]
 async fn vpc_round_trips_and_deletes() {
@@ -18,8 +19,9 @@ async fn vpc_round_trips_and_deletes() {
     delete_all(kinds, &stack, &nodes, &found).await;
 }
 
-/// Every node of an example, each kind read back property by property.
-async fn example_round_trips(file: &str, prefix: &str) {
+/// Every node of an example, each kind read back property by property. Returns the kinds
+/// it covered.
+async fn example_round_trips(file: &str, prefix: &str) -> BTreeSet<&'static str> {
     let aws = emulator().await;
     let stack = unique_stack(prefix);
     let path = format!("{}/../../examples/{file}", env!("CARGO_MANIFEST_DIR"));
@@ -43,11 +45,20 @@ async fn example_round_trips(file: &str, prefix: &str) {
     let kinds: Vec<&dyn Kind> = all.iter().map(|k| k.as_ref()).collect();
     let found = assert_round_trip(&kinds, &stack, &ordered).await;
     delete_all(&kinds, &stack, &ordered, &found).await;
+    ordered.iter().map(|n| n.kind).collect()
 }
 
-/// The network example: VPC, subnets, gateways, NAT, routes, endpoints, private zone,
-/// security groups.
+/// Every one of the 27 kinds, across two examples: the network one (VPC, subnets, gateways,
+/// NAT, routes, endpoints, private zone, security groups) and the origin's EC2 stack
+/// (cluster, capacity, services, scaling, IAM, load balancer, registry, logs).
 #[tokio::test]
-async fn every_network_kind_round_trips() {
-    example_round_trips("network.toml", "rt").await;
+async fn every_kind_round_trips() {
+    let (network, seed) = tokio::join!(
+        example_round_trips("network.toml", "rt"),
+        example_round_trips("seed-ec2.toml", "seedrt"),
+    );
+    let covered: BTreeSet<_> = network.union(&seed).copied().collect();
+    let aws = emulator().await;
+    let all: BTreeSet<_> = berth_aws::kinds(&aws).iter().map(|k| k.name()).collect();
+    assert_eq!(covered, all, "kinds no example exercises");
 }
