@@ -392,6 +392,18 @@ pub trait PropsExt {
         let value = self.props().get(key).cloned().unwrap_or(Json::Null);
         serde_json::from_value(value).map_err(|e| self.malformed(key, &e.to_string()))
     }
+    /// Every property at once, decoded into the kind's properties struct. Declared with
+    /// `#[serde(deny_unknown_fields)]`, a key the node builder wrote and the struct does not
+    /// know is an error too, so the builder, the struct and `discover` cannot drift apart.
+    fn typed<T: DeserializeOwned>(&self) -> Result<T, CloudError> {
+        let all = Json::Object(self.props().clone().into_iter().collect());
+        serde_json::from_value(all).map_err(|e| {
+            CloudError::fatal(format!(
+                "{}: properties do not decode: {e} (a bug in berth: please report it)",
+                self.owner_id()
+            ))
+        })
+    }
 }
 
 impl PropsExt for Resolved {
@@ -471,6 +483,14 @@ impl Observed {
     }
     pub fn prop(mut self, key: &str, value: impl Into<Json>) -> Self {
         self.props.insert(key.into(), value.into());
+        self
+    }
+    /// Every property from the kind's properties struct (what `discover` read back).
+    pub fn with_props(mut self, props: &impl Serialize) -> Self {
+        match serde_json::to_value(props) {
+            Ok(Json::Object(fields)) => self.props.extend(fields),
+            other => panic!("a properties struct serialises to a JSON object, not {other:?}"),
+        }
         self
     }
     pub fn output(mut self, key: &str, value: impl ToString) -> Self {

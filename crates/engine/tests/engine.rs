@@ -547,3 +547,30 @@ async fn create_only_properties_are_never_compared() {
     // The count changed outside berth (autoscaling): no drift, no update.
     assert!(!plan_for(&cloud, &nodes(5)).await.has_changes());
 }
+
+#[test]
+fn a_properties_struct_round_trips_and_rejects_what_it_does_not_declare() {
+    #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Props {
+        cidr: String,
+        public: bool,
+    }
+    let written = Props {
+        cidr: "10.0.0.0/24".into(),
+        public: true,
+    };
+    let found = Observed::new("thing", "a", "id-1").with_props(&written);
+    assert_eq!(found.props["public"], true, "a bool stays a bool");
+    assert_eq!(found.typed::<Props>().unwrap(), written);
+
+    let extra = found.clone().prop("typo", "x");
+    let err = extra.typed::<Props>().unwrap_err().to_string();
+    assert!(
+        err.contains("a:") && err.contains("unknown field `typo`"),
+        "{err}"
+    );
+    let wrong = found.prop("public", "yes");
+    let err = wrong.typed::<Props>().unwrap_err().to_string();
+    assert!(err.contains("expected a boolean"), "{err}");
+}

@@ -6,6 +6,7 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 use berth_engine::{
     CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
 };
+use serde::{Deserialize, Serialize};
 
 use crate::Aws;
 use crate::error::{AllPages, AwsResultExt, ignore_not_found};
@@ -30,6 +31,16 @@ pub fn node(
         .immutable("cidr", cidr)
         .immutable("az", az)
         .prop("map_public_ip", public)
+}
+
+/// A subnet's properties, as create and update read them and discover writes them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    vpc_id: String,
+    cidr: String,
+    az: String,
+    map_public_ip: bool,
 }
 
 pub struct Subnet(pub Aws);
@@ -77,17 +88,16 @@ impl Kind for Subnet {
             .filter_map(|s| {
                 let tags = from_ec2(s.tags());
                 let id = owned_id(&tags, stack)?;
-                let az = s.availability_zone().unwrap_or_default();
+                let props = Props {
+                    vpc_id: s.vpc_id().unwrap_or_default().to_string(),
+                    cidr: s.cidr_block().unwrap_or_default().to_string(),
+                    az: s.availability_zone().unwrap_or_default().to_string(),
+                    map_public_ip: s.map_public_ip_on_launch().unwrap_or(false),
+                };
                 Some(
                     Observed::new(KIND, id, s.subnet_id()?)
-                        .prop("vpc_id", s.vpc_id().unwrap_or_default())
-                        .prop("cidr", s.cidr_block().unwrap_or_default())
-                        .prop("az", az)
-                        .prop(
-                            "map_public_ip",
-                            s.map_public_ip_on_launch().unwrap_or(false),
-                        )
-                        .output(out::AZ, az)
+                        .output(out::AZ, &props.az)
+                        .with_props(&props)
                         .with_tags(tags),
                 )
             })
@@ -95,13 +105,14 @@ impl Kind for Subnet {
     }
 
     async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let out = self
             .0
             .ec2
             .create_subnet()
-            .vpc_id(node.str("vpc_id")?)
-            .cidr_block(node.str("cidr")?)
-            .availability_zone(node.str("az")?)
+            .vpc_id(props.vpc_id)
+            .cidr_block(props.cidr)
+            .availability_zone(&props.az)
             .tag_specifications(ec2_tag_spec(ResourceType::Subnet, &node.tags))
             .send()
             .await
@@ -111,10 +122,10 @@ impl Kind for Subnet {
             .and_then(|s| s.subnet_id())
             .unwrap_or_default()
             .to_string();
-        if node.bool("map_public_ip")? {
+        if props.map_public_ip {
             cx.on_fresh(|| self.set_public_ip(&subnet_id, true)).await?;
         }
-        Ok(Observed::applied(KIND, node, &subnet_id).output(out::AZ, node.str("az")?))
+        Ok(Observed::applied(KIND, node, &subnet_id).output(out::AZ, props.az))
     }
 
     async fn update(
@@ -124,12 +135,13 @@ impl Kind for Subnet {
         changes: &[FieldChange],
         _cx: &OpCtx,
     ) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         if FieldChange::touches(changes, "map_public_ip") {
-            self.set_public_ip(&current.cloud_id, node.bool("map_public_ip")?)
+            self.set_public_ip(&current.cloud_id, props.map_public_ip)
                 .await?;
         }
         self.0.ec2.apply_tags(&current.cloud_id, changes).await?;
-        Ok(Observed::applied(KIND, node, &current.cloud_id).output(out::AZ, node.str("az")?))
+        Ok(Observed::applied(KIND, node, &current.cloud_id).output(out::AZ, props.az))
     }
 
     async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
