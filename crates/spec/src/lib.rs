@@ -23,11 +23,25 @@ pub use types::{
 };
 pub use validate::{DEFAULT_CIDR, DEFAULT_INSTANCE_TYPE, DEFAULT_PRIVATE_ZONE};
 
-/// Parse and fully validate the text of a manifest. `file_name` is used in messages only.
+/// Parse and fully validate the text of a manifest, without any environment (`[env.*]`
+/// tables are checked but not applied). `file_name` is used in messages only.
 ///
 /// On failure the error holds all problems found (not just the first), sorted by line.
 pub fn parse(file_name: &str, text: &str) -> Result<Manifest, SpecError> {
-    validate::parse(file_name, text)
+    validate::parse(file_name, text, None)
+}
+
+/// Parse and validate the manifest of one environment: the `[env.<env>]` table's keys
+/// override the rest of the file, and the stack is named `<name>-<env>`. An environment
+/// the file does not declare is an error listing the ones it does.
+pub fn parse_env(file_name: &str, text: &str, env: Option<&str>) -> Result<Manifest, SpecError> {
+    validate::parse(file_name, text, env)
+}
+
+/// The environments (`[env.NAME]` tables) a manifest declares, sorted by name. Reads
+/// what it can of a broken file; [`parse_env`] reports the problems.
+pub fn environments(text: &str) -> Vec<String> {
+    validate::environment_names(text)
 }
 
 /// A commented example `berth.toml` (what `berth init` writes). It parses.

@@ -13,6 +13,8 @@ pub struct Manifest {
     /// Stack name: 1-20 chars of `[a-z0-9-]`, starts with a letter, no trailing `-`, no `--`.
     /// Becomes the `berth:stack` tag and the prefix of every resource name.
     pub name: String,
+    /// The `[env.NAME]` this manifest was read for (its name ends `-NAME`); `None`: the base.
+    pub environment: Option<String>,
     /// AWS region, e.g. `eu-west-2`. `None`: the region comes from the AWS environment.
     pub region: Option<String>,
     /// The user's tags, added to every resource. Never starts with `berth:` or `aws:`.

@@ -24,6 +24,7 @@ mod addresses;
 mod autoscaling;
 mod cluster;
 mod env;
+mod environments;
 mod network;
 mod reader;
 mod service;
@@ -42,8 +43,14 @@ pub use cluster::DEFAULT_INSTANCE_TYPE;
 pub use network::DEFAULT_PRIVATE_ZONE;
 pub(crate) use service::fargate_memory;
 
-/// Parse and validate; see [`crate::parse`].
-pub(crate) fn parse(file_name: &str, text: &str) -> Result<Manifest, SpecError> {
+/// The environments a manifest declares; see [`crate::environments`].
+pub(crate) fn environment_names(text: &str) -> Vec<String> {
+    let (root, _) = DeTable::parse_recoverable(text);
+    environments::names(root.get_ref())
+}
+
+/// Parse and validate; see [`crate::parse_env`].
+pub(crate) fn parse(file_name: &str, text: &str, env: Option<&str>) -> Result<Manifest, SpecError> {
     let mut cx = Cx {
         text,
         problems: Vec::new(),
@@ -60,7 +67,8 @@ pub(crate) fn parse(file_name: &str, text: &str) -> Result<Manifest, SpecError> 
         }
         return Err(SpecError::new(file_name, text, cx.problems));
     }
-    let manifest = manifest(&mut cx, root.get_ref());
+    let doc = environments::select(&mut cx, root.get_ref(), env);
+    let manifest = manifest(&mut cx, &doc, env);
     if cx.problems.is_empty() {
         Ok(manifest)
     } else {
@@ -70,10 +78,10 @@ pub(crate) fn parse(file_name: &str, text: &str) -> Result<Manifest, SpecError> 
 
 /// Every table in turn; later tables depend on earlier ones (zones on the region,
 /// service sizes on the capacity, required endpoints on the services).
-fn manifest(cx: &mut Cx, root: &DeTable) -> Manifest {
+fn manifest(cx: &mut Cx, root: &DeTable, env: Option<&str>) -> Manifest {
     let top = cx.check_keys(Tbl::root(root), stack::KEYS);
 
-    let name = stack::name(cx, &top);
+    let name = stack::name(cx, &top, env);
     let region = stack::region(cx, &top);
     let tags = tags::tags(cx, &top);
 
@@ -93,6 +101,7 @@ fn manifest(cx: &mut Cx, root: &DeTable) -> Manifest {
 
     Manifest {
         name,
+        environment: env.map(str::to_string),
         region,
         tags,
         network,
@@ -127,15 +136,18 @@ mod tests {
     #[test]
     fn keys_are_the_struct_fields() {
         let text = "name = \"t\"\n[service.web.autoscaling]\nmin = 1\nmax = 3\ncpu = 50\n";
-        let m = parse("t.toml", text).expect("parses");
+        let m = parse("t.toml", text, None).expect("parses");
         let web = &m.services["web"];
         let scaling = web.autoscaling.as_ref().expect("autoscaling is set");
 
-        // The two deliberate differences: the top-level `[service.NAME]` tables land in
-        // `Manifest::services`, and `Service::name` is the table's own key.
+        // The deliberate differences: the top-level `[service.NAME]` tables land in
+        // `Manifest::services`, `[env.NAME]` in `Manifest::environment` (the chosen one),
+        // and `Service::name` is the table's own key.
         let mut top = fields(&m);
         assert!(top.remove("services"));
         top.insert("service".to_string());
+        assert!(top.remove("environment"));
+        top.insert("env".to_string());
         let mut service = fields(web);
         assert!(service.remove("name"));
 

@@ -3,11 +3,13 @@
 use super::reader::{Cx, Tbl};
 
 /// The top-level keys (`service` holds the `[service.NAME]` tables that become
-/// `Manifest::services`).
-pub(super) const KEYS: &[&str] = &["name", "region", "tags", "network", "cluster", "service"];
+/// `Manifest::services`; `env` the environments, merged in before the rules run).
+pub(super) const KEYS: &[&str] = &[
+    "name", "region", "tags", "network", "cluster", "service", "env",
+];
 
-/// The stack's `name`.
-pub(super) fn name(cx: &mut Cx, top: &Tbl) -> String {
+/// The stack's name: `name`, then `-<env>` when an environment is chosen.
+pub(super) fn name(cx: &mut Cx, top: &Tbl, env: Option<&str>) -> String {
     let Some(name) = cx.string(top, "name", "\"hello\"") else {
         if !top.has("name") {
             cx.err(
@@ -20,13 +22,21 @@ pub(super) fn name(cx: &mut Cx, top: &Tbl) -> String {
         return String::new();
     };
     let n = &name.v;
+    let full = match env {
+        Some(env) => format!("{n}-{env}"),
+        None => n.clone(),
+    };
     let problem = if n.is_empty() {
         Some("the stack name is empty".to_string())
-    } else if n.chars().count() > 20 {
+    } else if full.chars().count() > 20 {
+        let what = match env {
+            Some(env) => format!("`{full}` (the name and environment `{env}`)"),
+            None => format!("`{n}`"),
+        };
         Some(format!(
-            "`{n}` is {} characters long: stack names are at most 20 (they prefix AWS resource \
-             names that have tight length limits)",
-            n.chars().count()
+            "{what} is {} characters long: stack names are at most 20 (they prefix AWS \
+             resource names that have tight length limits)",
+            full.chars().count()
         ))
     } else if !n
         .chars()
@@ -45,17 +55,21 @@ pub(super) fn name(cx: &mut Cx, top: &Tbl) -> String {
         None
     };
     if let Some(p) = problem {
-        let suggestion = suggest_name(n, 20);
+        // Room left for `name` once `-<env>` is added.
+        let max = 20usize
+            .saturating_sub(env.map_or(0, |e| e.len() + 1))
+            .max(1);
+        let suggestion = suggest_name(n, max);
         cx.err(
             name.span,
             "name",
             format!(
-                "{p}; a stack name is 1-20 of a-z, 0-9 and `-`, starting with a letter; \
+                "{p}; a stack name is 1-{max} of a-z, 0-9 and `-`, starting with a letter; \
                  write e.g. name = \"{suggestion}\""
             ),
         );
     }
-    name.v
+    full
 }
 
 /// A valid name close to `n`, for suggestions.
