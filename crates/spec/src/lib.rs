@@ -38,6 +38,13 @@ pub fn parse_env(file_name: &str, text: &str, env: Option<&str>) -> Result<Manif
     validate::parse(file_name, text, env)
 }
 
+/// Every stack the manifest describes: one per environment, or the base alone when it
+/// declares none. A problem is reported once, naming the environments it is in unless it
+/// is in all of them.
+pub fn parse_all(file_name: &str, text: &str) -> Result<Vec<Manifest>, SpecError> {
+    validate::parse_all(file_name, text)
+}
+
 /// The environments (`[env.NAME]` tables) a manifest declares, sorted by name. Reads
 /// what it can of a broken file; [`parse_env`] reports the problems.
 pub fn environments(text: &str) -> Vec<String> {

@@ -1,7 +1,7 @@
 //! `[env.NAME]` overlays: what they override, what they may not, and where problems in them
 //! are reported.
 
-use berth_spec::{SpecError, environments, parse, parse_env};
+use berth_spec::{SpecError, environments, parse, parse_all, parse_env};
 
 const FILE: &str = r#"name = "shop"
 
@@ -118,4 +118,49 @@ fn the_stack_name_and_environment_fit_twenty_characters() {
     );
     assert!(all[0].1.contains("1-9 of a-z"), "{all:?}");
     assert!(all[0].1.contains("name = \"a-long-st\""), "{all:?}");
+}
+
+#[test]
+fn validating_every_environment_reports_each_problem_once() {
+    let all = parse_all("berth.toml", FILE).unwrap();
+    let names: Vec<_> = all.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["shop-prod", "shop-staging"]);
+
+    let text = FILE.replace("count = 2", "count = -1") + "[env.qa.cluster]\ncapacity = \"gpu\"\n";
+    let err = parse_all("berth.toml", &text).unwrap_err();
+    let all = problems(err);
+    let count: Vec<_> = all
+        .iter()
+        .filter(|(_, m)| m.starts_with("service.web.count"))
+        .collect();
+    // prod overrides the count; staging and qa inherit the bad one.
+    assert_eq!(count.len(), 1, "{all:?}");
+    assert!(
+        count[0].1.ends_with("(in environment qa, staging)"),
+        "{all:?}"
+    );
+    let capacity: Vec<_> = all
+        .iter()
+        .filter(|(_, m)| m.starts_with("cluster.capacity"))
+        .collect();
+    assert!(capacity[0].1.ends_with("(in environment qa)"), "{all:?}");
+}
+
+/// `berth init` shows the pattern commented out; uncommented, it is two valid stacks.
+#[test]
+fn the_init_example_environments_parse() {
+    let example = berth_spec::example();
+    let at = example
+        .find("# [env.staging]")
+        .expect("the example shows environments");
+    let uncommented: String = example[at..]
+        .lines()
+        .map(|l| l.strip_prefix("# ").unwrap_or(l.trim_start_matches('#')))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let text = format!("{}{uncommented}", &example[..at]);
+    let all = parse_all("berth.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<_> = all.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["hello-prod", "hello-staging"]);
+    assert_ne!(all[0].network.cidr, all[1].network.cidr);
 }

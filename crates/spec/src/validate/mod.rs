@@ -33,7 +33,7 @@ mod tags;
 
 use toml::de::DeTable;
 
-use crate::error::SpecError;
+use crate::error::{Problem, SpecError};
 use crate::types::Manifest;
 use reader::{Cx, Tbl};
 
@@ -47,6 +47,44 @@ pub(crate) use service::fargate_memory;
 pub(crate) fn environment_names(text: &str) -> Vec<String> {
     let (root, _) = DeTable::parse_recoverable(text);
     environments::names(root.get_ref())
+}
+
+/// Every environment (or the base, when there are none); see [`crate::parse_all`].
+pub(crate) fn parse_all(file_name: &str, text: &str) -> Result<Vec<Manifest>, SpecError> {
+    let envs = environment_names(text);
+    if envs.is_empty() {
+        return parse(file_name, text, None).map(|m| vec![m]);
+    }
+    let mut manifests = Vec::new();
+    // Each problem once, with the environments it shows up in.
+    let mut problems: Vec<(Problem, Vec<&str>)> = Vec::new();
+    for env in &envs {
+        match parse(file_name, text, Some(env)) {
+            Ok(m) => manifests.push(m),
+            Err(e) => {
+                for p in e.problems() {
+                    match problems.iter_mut().find(|(q, _)| q == p) {
+                        Some((_, seen_in)) => seen_in.push(env),
+                        None => problems.push((p.clone(), vec![env])),
+                    }
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        return Ok(manifests);
+    }
+    let problems = problems
+        .into_iter()
+        .map(|(mut p, seen_in)| {
+            // A problem of the base shows up in every environment: no need to say so.
+            if seen_in.len() < envs.len() {
+                p.message = format!("{} (in environment {})", p.message, seen_in.join(", "));
+            }
+            p
+        })
+        .collect();
+    Err(SpecError::new(file_name, text, problems))
 }
 
 /// Parse and validate; see [`crate::parse_env`].
