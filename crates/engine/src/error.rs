@@ -16,6 +16,10 @@ pub enum ErrorClass {
     DependencyViolation,
     /// Retrying would not help: bad request, access denied, quota, conflict.
     Fatal,
+    /// Waiting on something only the user can do outside AWS (a DNS record at their own
+    /// provider): not retried, not a fault. Everything that does not depend on it is still
+    /// done, and the next run carries on from there.
+    AwaitingUser,
 }
 
 /// A failed cloud operation: its class, the provider's error code and a message for people.
@@ -46,6 +50,9 @@ impl CloudError {
     pub fn fatal(message: impl Into<String>) -> Self {
         Self::new(ErrorClass::Fatal, None, message)
     }
+    pub fn awaiting_user(message: impl Into<String>) -> Self {
+        Self::new(ErrorClass::AwaitingUser, None, message)
+    }
     pub fn not_ready(message: impl Into<String>) -> Self {
         Self::new(ErrorClass::NotReady, None, message)
     }
@@ -61,7 +68,7 @@ impl CloudError {
         match self.class {
             ErrorClass::Throttled | ErrorClass::NotReady => true,
             ErrorClass::DependencyViolation => deleting,
-            ErrorClass::Fatal => false,
+            ErrorClass::Fatal | ErrorClass::AwaitingUser => false,
         }
     }
 }

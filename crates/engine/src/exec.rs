@@ -90,6 +90,7 @@ pub struct Failure {
     pub cloud_id: Option<String>,
     pub verb: Verb,
     pub error: String,
+    pub class: ErrorClass,
 }
 
 impl fmt::Display for Failure {
@@ -110,6 +111,16 @@ impl Report {
         self.failed.is_empty() && self.not_started.is_empty()
     }
 
+    /// Whether the run stopped only on something the user must do outside AWS (see
+    /// [`ErrorClass::AwaitingUser`]): everything else that could be done was.
+    pub fn is_awaiting_user(&self) -> bool {
+        !self.failed.is_empty()
+            && self
+                .failed
+                .iter()
+                .all(|f| f.class == ErrorClass::AwaitingUser)
+    }
+
     pub fn render_summary(&self) -> String {
         let counts = format!(
             "{} created, {} updated, {} replaced, {} deleted, {} unchanged in {:.1}s",
@@ -128,17 +139,29 @@ impl Report {
         if self.is_success() {
             return format!("Apply complete: {counts}{retries}.");
         }
-        let mut out = format!("Apply failed: {counts}{retries}.\n");
+        let awaiting = self.is_awaiting_user();
+        let mut out = if awaiting {
+            format!("Apply waiting on you: {counts}{retries}.\n")
+        } else {
+            format!("Apply failed: {counts}{retries}.\n")
+        };
         for f in &self.failed {
-            out.push_str(&format!("  failed:      {f}\n"));
+            match f.class {
+                ErrorClass::AwaitingUser => {
+                    out.push_str(&format!("  waiting:     {}: {}\n", f.id, f.error))
+                }
+                _ => out.push_str(&format!("  failed:      {f}\n")),
+            }
         }
         if !self.not_started.is_empty() {
             let ids: Vec<String> = self.not_started.iter().map(ToString::to_string).collect();
             out.push_str(&format!("  not started: {}\n", ids.join(", ")));
         }
-        out.push_str(
-            "Nothing is lost: fix the cause and run the same command again; berth finds what exists by its tags and converges.",
-        );
+        out.push_str(if awaiting {
+            "Everything that does not need it is done. Once it is, run the same command again, from any machine: berth finds what exists by its tags and carries on."
+        } else {
+            "Nothing is lost: fix the cause and run the same command again; berth finds what exists by its tags and converges."
+        });
         out
     }
 }
@@ -414,7 +437,12 @@ impl Executor {
         let mut done: HashSet<TaskKey> = HashSet::new();
         let mut running = FuturesUnordered::new();
         loop {
-            if report.failed.is_empty() {
+            // A fault stops new work; waiting on the user stops only what depends on it.
+            let carry_on = report
+                .failed
+                .iter()
+                .all(|f| f.class == ErrorClass::AwaitingUser);
+            if carry_on {
                 while running.len() < self.parallelism {
                     let Some(pos) = pending
                         .iter()
@@ -454,6 +482,7 @@ impl Executor {
                         cloud_id: task.step.cloud_id.clone(),
                         verb: task.verb,
                         error: error.to_string(),
+                        class: error.class,
                     });
                 }
             }

@@ -574,3 +574,26 @@ fn a_properties_struct_round_trips_and_rejects_what_it_does_not_declare() {
     let err = wrong.typed::<Props>().unwrap_err().to_string();
     assert!(err.contains("expected a boolean"), "{err}");
 }
+
+#[tokio::test]
+async fn waiting_on_the_user_stops_only_what_depends_on_it() {
+    let cloud = FakeCloud::new();
+    cloud.fail(Op::Create, Some("subnet/a"), ErrorClass::AwaitingUser, 1);
+    let report = up(&cloud, &network()).await;
+    assert!(report.is_awaiting_user(), "{}", report.render_summary());
+    let mut not_started: Vec<&str> = report.not_started.iter().map(|i| i.as_str()).collect();
+    not_started.sort();
+    assert_eq!(
+        not_started,
+        vec!["nat/a", "rt/a"],
+        "only its dependants wait"
+    );
+    assert_eq!(cloud.len(), 2, "the rest was made: vpc, subnet/b");
+    let summary = report.render_summary();
+    assert!(
+        summary.contains("waiting:     subnet/a") && summary.contains("carries on"),
+        "{summary}"
+    );
+    assert!(up(&cloud, &network()).await.is_success());
+    assert!(!plan_for(&cloud, &network()).await.has_changes());
+}
