@@ -17,6 +17,13 @@ pub struct Manifest {
     pub environment: Option<String>,
     /// AWS region, e.g. `eu-west-2`. `None`: the region comes from the AWS environment.
     pub region: Option<String>,
+    /// The stack's public name, served over HTTPS by the load balancer with a certificate
+    /// berth requests from ACM (validated through DNS). `None`: plain HTTP on the load
+    /// balancer's own name, unless `certificate` is set.
+    pub domain: Option<String>,
+    /// An ACM certificate the user already has (ARN, in the stack's region): used for
+    /// HTTPS, never deleted. `None` with a `domain`: berth requests one.
+    pub certificate: Option<String>,
     /// The user's tags, added to every resource. Never starts with `berth:` or `aws:`.
     pub tags: BTreeMap<String, String>,
     pub network: Network,

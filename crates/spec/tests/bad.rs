@@ -42,6 +42,36 @@ const CASES: &[(&str, &str, usize, &str)] = &[
         "unknown field `nta`, did you mean `nat`?",
     ),
     (
+        "domain with upper case",
+        "name = \"hello\"\ndomain = \"App.Example.com\"\n[service.web]\n",
+        2,
+        "write domain = \"app.example.com\"",
+    ),
+    (
+        "wildcard domain",
+        "name = \"hello\"\ndomain = \"*.example.com\"\n[service.web]\n",
+        2,
+        "is a wildcard",
+    ),
+    (
+        "domain without a public service",
+        "name = \"hello\"\ndomain = \"app.example.com\"\n[service.web]\npublic = false\n",
+        2,
+        "only public services have",
+    ),
+    (
+        "certificate that is not an ARN",
+        "name = \"hello\"\ncertificate = \"my-cert\"\n",
+        2,
+        "is not an ACM certificate ARN",
+    ),
+    (
+        "certificate from another region",
+        "name = \"hello\"\nregion = \"eu-west-2\"\ncertificate = \"arn:aws:acm:us-east-1:123456789012:certificate/abc\"\n",
+        3,
+        "can only use a certificate from its own region",
+    ),
+    (
         "unknown service key",
         "name = \"hello\"\n[service.web]\nhealth-check = \"/\"\n",
         3,

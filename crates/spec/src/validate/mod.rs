@@ -30,6 +30,7 @@ mod reader;
 mod service;
 mod stack;
 mod tags;
+mod tls;
 
 use toml::de::DeTable;
 
@@ -121,6 +122,8 @@ fn manifest(cx: &mut Cx, root: &DeTable, env: Option<&str>) -> Manifest {
 
     let name = stack::name(cx, &top, env);
     let region = stack::region(cx, &top);
+    let domain = tls::domain(cx, &top);
+    let certificate = tls::certificate(cx, &top, region.as_deref());
     let tags = tags::tags(cx, &top);
 
     let net_t = cx
@@ -136,11 +139,14 @@ fn manifest(cx: &mut Cx, root: &DeTable, env: Option<&str>) -> Manifest {
     let services = service::services(cx, &top, cluster.capacity);
 
     network::check_endpoints(cx, &network, nat_span, cluster.capacity, &services);
+    tls::check_needs_public_service(cx, domain.as_ref(), &services);
 
     Manifest {
         name,
         environment: env.map(str::to_string),
         region,
+        domain: domain.map(|d| d.v),
+        certificate,
         tags,
         network,
         cluster,

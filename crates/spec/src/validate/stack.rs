@@ -5,7 +5,15 @@ use super::reader::{Cx, Tbl};
 /// The top-level keys (`service` holds the `[service.NAME]` tables that become
 /// `Manifest::services`; `env` the environments, merged in before the rules run).
 pub(super) const KEYS: &[&str] = &[
-    "name", "region", "tags", "network", "cluster", "service", "env",
+    "name",
+    "region",
+    "domain",
+    "certificate",
+    "tags",
+    "network",
+    "cluster",
+    "service",
+    "env",
 ];
 
 /// The stack's name: `name`, then `-<env>` when an environment is chosen.
