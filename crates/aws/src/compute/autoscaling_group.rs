@@ -8,8 +8,9 @@ use aws_sdk_autoscaling::types::{
     Filter, LaunchTemplateSpecification, RefreshPreferences, ScaleInProtectedInstances, Tag,
 };
 use berth_engine::{
-    CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value, json_set,
+    CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
 };
+use serde::{Deserialize, Serialize};
 
 use crate::Aws;
 use crate::error::{AllPages, AwsResultExt, is_not_found};
@@ -43,6 +44,22 @@ pub fn node(
         .prop("protect_from_scale_in", true)
 }
 
+/// An Auto Scaling group's properties, as create and update read them and discover writes them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    name: String,
+    launch_template: String,
+    template_version: String,
+    subnets: Vec<String>,
+    min: i32,
+    max: i32,
+    /// Create only: discover leaves it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    desired: Option<i32>,
+    protect_from_scale_in: bool,
+}
+
 pub struct AutoscalingGroup(pub Aws);
 
 fn asg_tags(name: &str, tags: &Tags) -> Vec<Tag> {
@@ -59,16 +76,16 @@ fn asg_tags(name: &str, tags: &Tags) -> Vec<Tag> {
         .collect()
 }
 
-fn template(node: &Resolved) -> Result<LaunchTemplateSpecification, CloudError> {
-    Ok(LaunchTemplateSpecification::builder()
-        .launch_template_id(node.str("launch_template")?)
-        .version(node.str("template_version")?)
-        .build())
+fn template(props: &Props) -> LaunchTemplateSpecification {
+    LaunchTemplateSpecification::builder()
+        .launch_template_id(&props.launch_template)
+        .version(&props.template_version)
+        .build()
 }
 
 /// The group's subnets as its `VPCZoneIdentifier`: one comma-separated string.
-fn zone_identifier(node: &Resolved) -> Result<String, CloudError> {
-    Ok(node.strs("subnets")?.join(","))
+fn zone_identifier(props: &Props) -> String {
+    props.subnets.join(",")
 }
 
 impl AutoscalingGroup {
@@ -169,31 +186,35 @@ impl Kind for AutoscalingGroup {
                     .collect();
                 let id = owned_id(&tags, stack)?;
                 let lt = g.launch_template();
-                let subnets = json_set(
-                    g.vpc_zone_identifier()
-                        .unwrap_or_default()
-                        .split(',')
-                        .filter(|s| !s.is_empty()),
-                );
+                let mut subnets: Vec<String> = g
+                    .vpc_zone_identifier()
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                // A set, as the `subnets` property holds it: sorted, each once.
+                subnets.sort();
+                subnets.dedup();
                 let name = g.auto_scaling_group_name()?;
+                let props = Props {
+                    name: name.to_string(),
+                    launch_template: lt
+                        .and_then(|l| l.launch_template_id())
+                        .unwrap_or_default()
+                        .to_string(),
+                    template_version: lt.and_then(|l| l.version()).unwrap_or_default().to_string(),
+                    subnets,
+                    min: g.min_size().unwrap_or_default(),
+                    max: g.max_size().unwrap_or_default(),
+                    desired: None,
+                    protect_from_scale_in: g
+                        .new_instances_protected_from_scale_in()
+                        .unwrap_or(false),
+                };
                 Some(
                     Observed::new(KIND, id, name)
-                        .prop("name", name)
-                        .prop(
-                            "launch_template",
-                            lt.and_then(|l| l.launch_template_id()).unwrap_or_default(),
-                        )
-                        .prop(
-                            "template_version",
-                            lt.and_then(|l| l.version()).unwrap_or_default(),
-                        )
-                        .prop("subnets", subnets)
-                        .prop("min", g.min_size().unwrap_or_default())
-                        .prop("max", g.max_size().unwrap_or_default())
-                        .prop(
-                            "protect_from_scale_in",
-                            g.new_instances_protected_from_scale_in().unwrap_or(false),
-                        )
+                        .with_props(&props)
                         .output(out::NAME, name)
                         .output(out::ARN, g.auto_scaling_group_arn().unwrap_or_default())
                         .with_tags(tags),
@@ -203,18 +224,22 @@ impl Kind for AutoscalingGroup {
     }
 
     async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let asg = &self.0.autoscaling;
-        let name = node.str("name")?;
-        let (min, max): (i32, i32) = (node.int("min")?, node.int("max")?);
-        let desired = node.int::<i32>("desired")?.clamp(min, max);
+        let name = props.name.as_str();
+        let (min, max) = (props.min, props.max);
+        let desired = props
+            .desired
+            .ok_or_else(|| node.malformed("desired", "an integer in range"))?
+            .clamp(min, max);
         asg.create_auto_scaling_group()
             .auto_scaling_group_name(name)
-            .launch_template(template(node)?)
-            .vpc_zone_identifier(zone_identifier(node)?)
+            .launch_template(template(&props))
+            .vpc_zone_identifier(zone_identifier(&props))
             .min_size(min)
             .max_size(max)
             .desired_capacity(desired)
-            .new_instances_protected_from_scale_in(node.bool("protect_from_scale_in")?)
+            .new_instances_protected_from_scale_in(props.protect_from_scale_in)
             .set_tags(Some(asg_tags(name, &node.tags)))
             .send()
             .await
@@ -242,16 +267,17 @@ impl Kind for AutoscalingGroup {
         changes: &[FieldChange],
         cx: &OpCtx,
     ) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let asg = &self.0.autoscaling;
         let name = &current.cloud_id;
         if changes.iter().any(|c| !c.is_tag()) {
             asg.update_auto_scaling_group()
                 .auto_scaling_group_name(name)
-                .launch_template(template(node)?)
-                .vpc_zone_identifier(zone_identifier(node)?)
-                .min_size(node.int("min")?)
-                .max_size(node.int("max")?)
-                .new_instances_protected_from_scale_in(node.bool("protect_from_scale_in")?)
+                .launch_template(template(&props))
+                .vpc_zone_identifier(zone_identifier(&props))
+                .min_size(props.min)
+                .max_size(props.max)
+                .new_instances_protected_from_scale_in(props.protect_from_scale_in)
                 .send()
                 .await
                 .aws()?;

@@ -19,6 +19,7 @@ use aws_smithy_types::base64;
 use berth_engine::{
     CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
 };
+use serde::{Deserialize, Serialize};
 
 use crate::Aws;
 use crate::error::{AllPages, AwsResultExt, ignore_not_found};
@@ -59,6 +60,21 @@ pub fn node(
         .prop("secure", SECURE)
 }
 
+/// A launch template's properties, as create and update read them and discover writes them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    name: String,
+    ami: String,
+    instance_type: String,
+    profile_arn: String,
+    security_group: String,
+    user_data: String,
+    /// Empty for no SSH key.
+    key_name: String,
+    secure: String,
+}
+
 pub struct LaunchTemplate(pub Aws);
 
 /// The AMI of the stack's launch template, when one exists for the same CPU architecture as
@@ -94,8 +110,8 @@ pub async fn current_ami(
         .map(str::to_string))
 }
 
-fn template_data(node: &Resolved) -> Result<RequestLaunchTemplateData, CloudError> {
-    let instance_tags: Vec<Tag> = ec2_tags(&node.tags);
+fn template_data(props: &Props, tags: &Tags) -> RequestLaunchTemplateData {
+    let instance_tags: Vec<Tag> = ec2_tags(tags);
     let tag_spec = |kind| {
         LaunchTemplateTagSpecificationRequest::builder()
             .resource_type(kind)
@@ -115,18 +131,18 @@ fn template_data(node: &Resolved) -> Result<RequestLaunchTemplateData, CloudErro
     let nic = LaunchTemplateInstanceNetworkInterfaceSpecificationRequest::builder()
         .device_index(0)
         .associate_public_ip_address(false)
-        .groups(node.str("security_group")?)
+        .groups(&props.security_group)
         .delete_on_termination(true)
         .build();
     let mut data = RequestLaunchTemplateData::builder()
-        .image_id(node.str("ami")?)
-        .instance_type(InstanceType::from(node.str("instance_type")?))
+        .image_id(&props.ami)
+        .instance_type(InstanceType::from(props.instance_type.as_str()))
         .iam_instance_profile(
             LaunchTemplateIamInstanceProfileSpecificationRequest::builder()
-                .arn(node.str("profile_arn")?)
+                .arn(&props.profile_arn)
                 .build(),
         )
-        .user_data(base64::encode(node.str("user_data")?))
+        .user_data(base64::encode(&props.user_data))
         .metadata_options(metadata)
         .block_device_mappings(
             LaunchTemplateBlockDeviceMappingRequest::builder()
@@ -142,10 +158,10 @@ fn template_data(node: &Resolved) -> Result<RequestLaunchTemplateData, CloudErro
         )
         .tag_specifications(tag_spec(ResourceType::Instance))
         .tag_specifications(tag_spec(ResourceType::Volume));
-    if let Some(key) = node.opt_str("key_name")? {
-        data = data.key_name(key);
+    if !props.key_name.is_empty() {
+        data = data.key_name(&props.key_name);
     }
-    Ok(data.build())
+    data.build()
 }
 
 /// The secure settings as one comparable value: any drift from them shows in plans.
@@ -252,19 +268,23 @@ impl Kind for LaunchTemplate {
                 .and_then(|n| n.groups().first())
                 .map(String::as_str)
                 .unwrap_or_default();
+            let props = Props {
+                name: t.launch_template_name().unwrap_or_default().to_string(),
+                ami: d.image_id().unwrap_or_default().to_string(),
+                instance_type: d
+                    .instance_type()
+                    .map(|i| i.as_str())
+                    .unwrap_or_default()
+                    .to_string(),
+                profile_arn: profile.to_string(),
+                security_group: group.to_string(),
+                user_data: user_data.unwrap_or_default(),
+                key_name: d.key_name().unwrap_or_default().to_string(),
+                secure: secure_settings(&d),
+            };
             found.push(
                 Observed::new(KIND, id, template_id)
-                    .prop("name", t.launch_template_name().unwrap_or_default())
-                    .prop("ami", d.image_id().unwrap_or_default())
-                    .prop(
-                        "instance_type",
-                        d.instance_type().map(|i| i.as_str()).unwrap_or_default(),
-                    )
-                    .prop("profile_arn", profile)
-                    .prop("security_group", group)
-                    .prop("user_data", user_data.unwrap_or_default())
-                    .prop("key_name", d.key_name().unwrap_or_default())
-                    .prop("secure", secure_settings(&d))
+                    .with_props(&props)
                     .output(out::VERSION, t.default_version_number().unwrap_or_default())
                     .with_tags(tags),
             );
@@ -273,12 +293,13 @@ impl Kind for LaunchTemplate {
     }
 
     async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let out = self
             .0
             .ec2
             .create_launch_template()
-            .launch_template_name(node.str("name")?)
-            .launch_template_data(template_data(node)?)
+            .launch_template_name(&props.name)
+            .launch_template_data(template_data(&props, &node.tags))
             .tag_specifications(ec2_tag_spec(ResourceType::LaunchTemplate, &node.tags))
             .send()
             .await
@@ -299,6 +320,7 @@ impl Kind for LaunchTemplate {
         changes: &[FieldChange],
         _cx: &OpCtx,
     ) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let id = &current.cloud_id;
         let mut version = current.outputs.get("version").cloned().unwrap_or_default();
         if changes.iter().any(|c| !c.is_tag()) {
@@ -307,7 +329,7 @@ impl Kind for LaunchTemplate {
                 .ec2
                 .create_launch_template_version()
                 .launch_template_id(id)
-                .launch_template_data(template_data(node)?)
+                .launch_template_data(template_data(&props, &node.tags))
                 .send()
                 .await
                 .aws()?;

@@ -8,6 +8,7 @@ use aws_sdk_servicediscovery::types::{
 use berth_engine::{
     CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
 };
+use serde::{Deserialize, Serialize};
 
 use crate::Aws;
 use crate::error::{AwsResultExt, ignore_not_found, is_not_found};
@@ -24,6 +25,16 @@ pub fn node(stack: &str, tags: &Tags, service: &str, namespace: Value, record: &
         .immutable("namespace_id", namespace)
         .immutable("record_type", record)
         .prop("ttl", 10u32)
+}
+
+/// A Cloud Map service's properties, as create and update read them and discover writes them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    name: String,
+    namespace_id: String,
+    record_type: String,
+    ttl: i64,
 }
 
 pub struct DiscoveryService(pub Aws);
@@ -78,19 +89,22 @@ impl Kind for DiscoveryService {
                 let svc = svc.service();
                 let dns = svc.and_then(|s| s.dns_config());
                 let record = dns.and_then(|d| d.dns_records().first());
+                let props = Props {
+                    name: s.name().unwrap_or_default().to_string(),
+                    namespace_id: svc
+                        .and_then(|s| s.namespace_id())
+                        .unwrap_or_default()
+                        .to_string(),
+                    record_type: record
+                        .map(|r| r.r#type().as_str())
+                        .unwrap_or_default()
+                        .to_string(),
+                    ttl: record.map(|r| r.ttl()).unwrap_or_default(),
+                };
                 found.push(
                     Observed::new(KIND, id, sd_id)
-                        .prop("name", s.name().unwrap_or_default())
-                        .prop(
-                            "namespace_id",
-                            svc.and_then(|s| s.namespace_id()).unwrap_or_default(),
-                        )
-                        .prop(
-                            "record_type",
-                            record.map(|r| r.r#type().as_str()).unwrap_or_default(),
-                        )
-                        .prop("ttl", record.map(|r| r.ttl()).unwrap_or_default())
                         .output(out::ARN, arn)
+                        .with_props(&props)
                         .with_tags(tags),
                 );
             }
@@ -99,14 +113,14 @@ impl Kind for DiscoveryService {
     }
 
     async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
-        let ttl = node.int("ttl")?;
+        let props: Props = node.typed()?;
         let out = self
             .0
             .servicediscovery
             .create_service()
-            .name(node.str("name")?)
-            .namespace_id(node.str("namespace_id")?)
-            .dns_config(dns_config(node.str("record_type")?, ttl)?)
+            .name(props.name)
+            .namespace_id(props.namespace_id)
+            .dns_config(dns_config(&props.record_type, props.ttl)?)
             // ECS reports task health to Cloud Map, which takes failing tasks out of DNS.
             .health_check_custom_config(HealthCheckCustomConfig::builder().build())
             .set_tags(Some(sd_tags(&node.tags)?))

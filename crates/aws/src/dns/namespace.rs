@@ -10,6 +10,7 @@ use berth_engine::{
     CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, TAG_STACK, Tags,
     Value,
 };
+use serde::{Deserialize, Serialize};
 
 use crate::Aws;
 use crate::error::{AwsResultExt, ignore_not_found, is_not_found};
@@ -22,6 +23,15 @@ pub fn node(stack: &str, tags: &Tags, zone: &str, vpc: Value) -> Node {
     Node::new(KIND, names::private_zone(), stack, tags)
         .immutable("name", zone)
         .immutable("vpc_id", vpc)
+}
+
+/// A private DNS namespace's properties, as create and update read them and discover writes
+/// them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    name: String,
+    vpc_id: String,
 }
 
 pub struct Namespace(pub Aws);
@@ -163,14 +173,16 @@ impl Kind for Namespace {
                 continue;
             };
             let (zone, vpc) = self.zone_and_vpc(ns_id).await?;
-            let name = ns.name().unwrap_or_default();
+            let props = Props {
+                name: ns.name().unwrap_or_default().to_string(),
+                vpc_id: vpc,
+            };
             found.push(
                 Observed::new(KIND, id, ns_id)
-                    .prop("name", name)
-                    .prop("vpc_id", vpc)
                     .output(out::ARN, arn)
-                    .output(out::NAME, name)
+                    .output(out::NAME, &props.name)
                     .output(out::HOSTED_ZONE_ID, zone)
+                    .with_props(&props)
                     .with_tags(tags),
             );
         }
@@ -178,12 +190,13 @@ impl Kind for Namespace {
     }
 
     async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let out = self
             .0
             .servicediscovery
             .create_private_dns_namespace()
-            .name(node.str("name")?)
-            .vpc(node.str("vpc_id")?)
+            .name(&props.name)
+            .vpc(props.vpc_id)
             .creator_request_id(format!(
                 "{}-{}",
                 node.tags
@@ -212,7 +225,7 @@ impl Kind for Namespace {
         let (zone, _) = self.zone_and_vpc(&ns_id).await?;
         Ok(Observed::applied(KIND, node, &ns_id)
             .output(out::ARN, arn)
-            .output(out::NAME, node.str("name")?)
+            .output(out::NAME, props.name)
             .output(out::HOSTED_ZONE_ID, zone))
     }
 

@@ -10,6 +10,7 @@ use aws_sdk_ecs::types::{
 use berth_engine::{
     CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
 };
+use serde::{Deserialize, Serialize};
 
 use crate::Aws;
 use crate::ecs_cluster::{ecs_tags, from_ecs};
@@ -31,6 +32,17 @@ pub fn node(stack: &str, tags: &Tags, asg_arn: Value) -> Node {
         // ECS managed scaling's target utilisation (%); null when it is off.
         .prop("managed_scaling_target", 100u32)
         .immutable("termination_protection", "enabled")
+}
+
+/// A capacity provider's properties, as create and update read them and discover writes them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    name: String,
+    asg_arn: String,
+    /// ECS managed scaling's target utilisation (%); null when it is off.
+    managed_scaling_target: Option<i32>,
+    termination_protection: String,
 }
 
 pub struct CapacityProvider(pub Aws);
@@ -75,14 +87,17 @@ impl Kind for CapacityProvider {
                     .map(|p| p.as_str().to_ascii_lowercase())
                     .unwrap_or_default();
                 let cp_name = c.name()?;
+                let props = Props {
+                    name: cp_name.to_string(),
+                    asg_arn: asg.auto_scaling_group_arn().to_string(),
+                    managed_scaling_target: target,
+                    termination_protection: protection,
+                };
                 Some(
                     Observed::new(KIND, id, cp_name)
-                        .prop("name", cp_name)
-                        .prop("asg_arn", asg.auto_scaling_group_arn())
-                        .prop("managed_scaling_target", target)
-                        .prop("termination_protection", protection)
                         .output(out::NAME, cp_name)
                         .output(out::ARN, c.capacity_provider_arn().unwrap_or_default())
+                        .with_props(&props)
                         .with_tags(tags),
                 )
             })
@@ -90,12 +105,16 @@ impl Kind for CapacityProvider {
     }
 
     async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
+        let target = props
+            .managed_scaling_target
+            .ok_or_else(|| node.malformed("managed_scaling_target", "an integer in range"))?;
         let scaling = ManagedScaling::builder()
             .status(ManagedScalingStatus::Enabled)
-            .target_capacity(node.int("managed_scaling_target")?)
+            .target_capacity(target)
             .build();
         let provider = AutoScalingGroupProvider::builder()
-            .auto_scaling_group_arn(node.str("asg_arn")?)
+            .auto_scaling_group_arn(props.asg_arn)
             .managed_scaling(scaling)
             .managed_termination_protection(ManagedTerminationProtection::Enabled)
             .build()
@@ -104,7 +123,7 @@ impl Kind for CapacityProvider {
             .0
             .ecs
             .create_capacity_provider()
-            .name(node.str("name")?)
+            .name(&props.name)
             .auto_scaling_group_provider(provider)
             .set_tags(Some(ecs_tags(&node.tags)))
             .send()
@@ -114,8 +133,8 @@ impl Kind for CapacityProvider {
             .capacity_provider()
             .and_then(|c| c.capacity_provider_arn())
             .unwrap_or_default();
-        Ok(Observed::applied(KIND, node, node.str("name")?)
-            .output(out::NAME, node.str("name")?)
+        Ok(Observed::applied(KIND, node, &props.name)
+            .output(out::NAME, &props.name)
             .output(out::ARN, arn))
     }
 

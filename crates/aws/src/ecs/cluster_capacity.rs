@@ -6,13 +6,14 @@ use async_trait::async_trait;
 use aws_sdk_ecs::types::{CapacityProviderStrategyItem, ClusterField};
 use berth_engine::{
     CloudError, ErrorClass, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags,
-    Value, json_set,
+    Value,
 };
+use serde::{Deserialize, Serialize};
 
+use crate::Aws;
 use crate::error::{AwsResultExt, ignore_not_found};
 use crate::names;
 use crate::tags::owned_id;
-use crate::{Aws, owned};
 
 pub const KIND: &str = "cluster_capacity";
 
@@ -27,6 +28,18 @@ pub fn node(stack: &str, _tags: &Tags, cluster: Value, providers: Vec<Value>) ->
         .prop("cluster", cluster)
         .prop("providers", Value::Set(providers))
         .prop("default", default)
+}
+
+/// The cluster's capacity association's properties, as create and update read them and
+/// discover writes them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    cluster: String,
+    /// A set: sorted and without repeats, as a [`Value::Set`] resolves.
+    providers: Vec<String>,
+    /// The default provider; "" when there is none.
+    default: String,
 }
 
 pub struct ClusterCapacity(pub Aws);
@@ -131,27 +144,31 @@ impl Kind for ClusterCapacity {
                     .is_some_and(|owner| owner != berth_engine::Owner::Unmanaged)
             })
             .map(|c| {
-                let providers = json_set(c.capacity_providers().iter().map(String::as_str));
+                let mut providers = c.capacity_providers().to_vec();
+                providers.sort();
+                providers.dedup();
                 let default = c
                     .default_capacity_provider_strategy()
                     .first()
                     .map(|s| s.capacity_provider().to_string())
                     .unwrap_or_default();
                 let name = c.cluster_name().unwrap_or_default();
-                Observed::new(KIND, names::cluster_capacity(), name)
-                    .prop("cluster", name)
-                    .prop("providers", providers)
-                    .prop("default", default)
+                let props = Props {
+                    cluster: name.to_string(),
+                    providers,
+                    default,
+                };
+                Observed::new(KIND, names::cluster_capacity(), name).with_props(&props)
             })
             .collect())
     }
 
     async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
-        let providers = owned(node.strs("providers")?);
-        self.put(node.str("cluster")?, providers, node.opt_str("default")?)
-            .await?;
-        self.settle(node.str("cluster")?, cx).await?;
-        Ok(Observed::applied(KIND, node, node.str("cluster")?))
+        let props: Props = node.typed()?;
+        let default = Some(props.default.as_str()).filter(|d| !d.is_empty());
+        self.put(&props.cluster, props.providers, default).await?;
+        self.settle(&props.cluster, cx).await?;
+        Ok(Observed::applied(KIND, node, &props.cluster))
     }
 
     async fn update(

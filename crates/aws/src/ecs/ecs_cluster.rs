@@ -5,6 +5,7 @@ use aws_sdk_ecs::types::{ClusterField, ClusterSetting, ClusterSettingName, Tag};
 use berth_engine::{
     CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags,
 };
+use serde::{Deserialize, Serialize};
 
 use crate::Aws;
 use crate::error::{AwsResultExt, ignore_not_found};
@@ -18,6 +19,14 @@ pub fn node(stack: &str, tags: &Tags) -> Node {
     Node::new(KIND, names::cluster(), stack, tags)
         .immutable("name", stack)
         .prop("container_insights", "enabled")
+}
+
+/// An ECS cluster's properties, as create and update read them and discover writes them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    name: String,
+    container_insights: String,
 }
 
 pub struct EcsCluster(pub Aws);
@@ -81,12 +90,15 @@ impl Kind for EcsCluster {
                     .and_then(|s| s.value())
                     .unwrap_or("disabled");
                 let name = c.cluster_name()?;
+                let props = Props {
+                    name: name.to_string(),
+                    container_insights: insights.to_string(),
+                };
                 Some(
                     Observed::new(KIND, id, name)
-                        .prop("name", name)
-                        .prop("container_insights", insights)
                         .output(out::NAME, name)
                         .output(out::ARN, c.cluster_arn().unwrap_or_default())
+                        .with_props(&props)
                         .with_tags(tags),
                 )
             })
@@ -94,13 +106,14 @@ impl Kind for EcsCluster {
     }
 
     async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
-        let name = node.str("name")?;
+        let props: Props = node.typed()?;
+        let name = &props.name;
         let out = self
             .0
             .ecs
             .create_cluster()
             .cluster_name(name)
-            .settings(insights(node.str("container_insights")?))
+            .settings(insights(&props.container_insights))
             .set_tags(Some(ecs_tags(&node.tags)))
             .send()
             .await
@@ -121,6 +134,7 @@ impl Kind for EcsCluster {
         changes: &[FieldChange],
         _cx: &OpCtx,
     ) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let arn = current.outputs.get("arn").cloned().unwrap_or_default();
         if FieldChange::touches(changes, "container_insights") {
             let call = self
@@ -128,7 +142,7 @@ impl Kind for EcsCluster {
                 .ecs
                 .update_cluster_settings()
                 .cluster(&current.cloud_id);
-            call.settings(insights(node.str("container_insights")?))
+            call.settings(insights(&props.container_insights))
                 .send()
                 .await
                 .aws()?;

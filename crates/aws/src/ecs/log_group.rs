@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use berth_engine::{
     CloudError, FieldChange, Kind, Node, Observed, OpCtx, Owner, PropsExt, Resolved, Tags,
 };
+use serde::{Deserialize, Serialize};
 
 use crate::Aws;
 use crate::error::{AllPages, AwsResultExt, ignore_not_found};
@@ -24,6 +25,23 @@ pub fn node(stack: &str, tags: &Tags, retention_days: u32) -> Node {
         .prop("retention_days", retention_days)
 }
 
+/// A log group's properties, as create and update read them and discover writes them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    name: String,
+    /// Null when the group keeps its logs forever.
+    retention_days: Option<i32>,
+}
+
+impl Props {
+    /// The retention the node asks for, which is always set.
+    fn days(&self, node: &Resolved) -> Result<i32, CloudError> {
+        self.retention_days
+            .ok_or_else(|| node.malformed("retention_days", "an integer in range"))
+    }
+}
+
 pub struct LogGroup(pub Aws);
 
 /// `arn:...:log-group:NAME:*` -> without the trailing `:*`.
@@ -31,12 +49,11 @@ fn bare_arn(arn: &str) -> &str {
     arn.strip_suffix(":*").unwrap_or(arn)
 }
 
-fn observed(owner: Owner, name: &str, arn: &str, retention: Option<i32>, tags: Tags) -> Observed {
-    Observed::new(KIND, owner, name)
-        .prop("name", name)
-        .prop("retention_days", retention)
-        .output(out::NAME, name)
+fn observed(owner: Owner, props: &Props, arn: &str, tags: Tags) -> Observed {
+    Observed::new(KIND, owner, &props.name)
+        .output(out::NAME, &props.name)
         .output(out::ARN, bare_arn(arn))
+        .with_props(props)
         .with_tags(tags)
 }
 
@@ -75,21 +92,20 @@ impl Kind for LogGroup {
                 .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
                 .unwrap_or_default();
             if let Some(id) = owned_id(&tags, stack) {
-                found.push(observed(
-                    id,
-                    group_name,
-                    arn,
-                    group.retention_in_days(),
-                    tags,
-                ));
+                let props = Props {
+                    name: group_name.to_string(),
+                    retention_days: group.retention_in_days(),
+                };
+                found.push(observed(id, &props, arn, tags));
             }
         }
         Ok(found)
     }
 
     async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let logs = &self.0.logs;
-        let group_name = node.str("name")?;
+        let group_name = props.name.as_str();
         let tags = node.tags.clone().into_iter().collect();
         logs.create_log_group()
             .log_group_name(group_name)
@@ -97,7 +113,7 @@ impl Kind for LogGroup {
             .send()
             .await
             .aws()?;
-        let days: i32 = node.int("retention_days")?;
+        let days = props.days(node)?;
         logs.put_retention_policy()
             .log_group_name(group_name)
             .retention_in_days(days)
@@ -107,9 +123,8 @@ impl Kind for LogGroup {
         let arn = self.arn(group_name).await?;
         Ok(observed(
             Owner::from(&node.id),
-            group_name,
+            &props,
             &arn,
-            Some(days),
             node.tags.clone(),
         ))
     }
@@ -121,10 +136,11 @@ impl Kind for LogGroup {
         changes: &[FieldChange],
         _cx: &OpCtx,
     ) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let logs = &self.0.logs;
-        let group_name = node.str("name")?;
+        let group_name = props.name.as_str();
         if FieldChange::touches(changes, "retention_days") {
-            let days: i32 = node.int("retention_days")?;
+            let days = props.days(node)?;
             logs.put_retention_policy()
                 .log_group_name(group_name)
                 .retention_in_days(days)

@@ -5,17 +5,17 @@ use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, PathPatternConditionConfig, Rule, RuleCondition, RulePriorityPair,
 };
 use berth_engine::{
-    CloudError, FieldChange, Json, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
-    json_set,
+    CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
 };
+use serde::{Deserialize, Serialize};
 
+use crate::Aws;
 use crate::elb::{elb_tags, tags_of};
 use crate::error::{AwsResultExt, ignore_not_found};
 use crate::listener::stack_listeners;
 use crate::names::{self, out};
 use crate::tags::TagApi;
 use crate::tags::owned_id;
-use crate::{Aws, owned};
 
 pub const KIND: &str = "listener_rule";
 
@@ -49,6 +49,17 @@ pub fn node(
         .prop("priority", priority)
 }
 
+/// A listener rule's properties, as create and update read them and discover writes them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    listener: String,
+    target_group: String,
+    paths: Vec<String>,
+    /// `None` where discover finds a priority that is no number.
+    priority: Option<u32>,
+}
+
 pub struct ListenerRule(pub Aws);
 
 fn forward(tg: &str) -> Action {
@@ -58,32 +69,41 @@ fn forward(tg: &str) -> Action {
         .build()
 }
 
-fn condition(paths: Vec<&str>) -> RuleCondition {
-    let values = owned(paths);
+fn condition(paths: Vec<String>) -> RuleCondition {
     RuleCondition::builder()
         .field("path-pattern")
         .path_pattern_config(
             PathPatternConditionConfig::builder()
-                .set_values(Some(values))
+                .set_values(Some(paths))
                 .build(),
         )
         .build()
 }
 
-/// The rule's path patterns, as the set the `paths` property holds.
-fn rule_paths(rule: &Rule) -> Json {
-    json_set(rule.conditions().iter().flat_map(|c| {
-        c.path_pattern_config()
-            .map(|p| p.values().to_vec())
-            .unwrap_or_else(|| c.values().to_vec())
-    }))
+/// The rule's path patterns, as the set the `paths` property holds: sorted, each once.
+fn rule_paths(rule: &Rule) -> Vec<String> {
+    let mut paths: Vec<String> = rule
+        .conditions()
+        .iter()
+        .flat_map(|c| {
+            c.path_pattern_config()
+                .map(|p| p.values().to_vec())
+                .unwrap_or_else(|| c.values().to_vec())
+        })
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
 }
 
 /// ELBv2's answer when another rule of the listener holds the priority.
 const PRIORITY_IN_USE: &str = "PriorityInUse";
 
-fn priority(node: &Resolved) -> Result<i32, CloudError> {
-    node.int("priority")
+fn priority(node: &Resolved, props: &Props) -> Result<i32, CloudError> {
+    props
+        .priority
+        .and_then(|p| i32::try_from(p).ok())
+        .ok_or_else(|| node.malformed("priority", "an integer in range"))
 }
 
 impl ListenerRule {
@@ -174,13 +194,16 @@ impl Kind for ListenerRule {
                     .first()
                     .and_then(|a| a.target_group_arn())
                     .unwrap_or_default();
+                let props = Props {
+                    listener: listener.clone(),
+                    target_group: tg.to_string(),
+                    paths: rule_paths(r),
+                    // "default" for the listener's own rule, which is never ours.
+                    priority: r.priority().and_then(|p| p.parse::<u32>().ok()),
+                };
                 Some(
                     Observed::new(KIND, id, arn)
-                        .prop("listener", listener.as_str())
-                        .prop("target_group", tg)
-                        .prop("paths", rule_paths(r))
-                        // "default" for the listener's own rule, which is never ours.
-                        .prop("priority", r.priority().and_then(|p| p.parse::<u32>().ok()))
+                        .with_props(&props)
                         .output(out::ARN, arn)
                         .with_tags(t),
                 )
@@ -189,17 +212,17 @@ impl Kind for ListenerRule {
     }
 
     async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
-        let priority = priority(node)?;
-        let listener = node.str("listener")?;
-        let (paths, target_group) = (node.strs("paths")?, node.str("target_group")?);
+        let props: Props = node.typed()?;
+        let priority = priority(node, &props)?;
+        let listener = props.listener.as_str();
         let create = || {
             self.0
                 .elbv2
                 .create_rule()
                 .listener_arn(listener)
                 .priority(priority)
-                .conditions(condition(paths.clone()))
-                .actions(forward(target_group))
+                .conditions(condition(props.paths.clone()))
+                .actions(forward(&props.target_group))
                 .set_tags(Some(elb_tags(&node.tags)))
                 .send()
         };
@@ -226,25 +249,26 @@ impl Kind for ListenerRule {
         changes: &[FieldChange],
         _cx: &OpCtx,
     ) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let arn = &current.cloud_id;
         let elb = &self.0.elbv2;
         if FieldChange::touches(changes, "paths") || FieldChange::touches(changes, "target_group") {
             let call = elb
                 .modify_rule()
                 .rule_arn(arn)
-                .conditions(condition(node.strs("paths")?));
-            call.actions(forward(node.str("target_group")?))
+                .conditions(condition(props.paths.clone()));
+            call.actions(forward(&props.target_group))
                 .send()
                 .await
                 .aws()?;
         }
         if FieldChange::touches(changes, "priority") {
-            let priority = priority(node)?;
+            let priority = priority(node, &props)?;
             if let Err(e) = self.set_priority(arn, priority).await {
                 if e.code.as_deref() != Some(PRIORITY_IN_USE) {
                     return Err(e);
                 }
-                self.park(node.str("listener")?, priority).await?;
+                self.park(&props.listener, priority).await?;
                 self.set_priority(arn, priority).await?;
             }
         }

@@ -6,15 +6,16 @@ use aws_sdk_elasticloadbalancingv2::types::{
     LoadBalancerAttribute, LoadBalancerSchemeEnum, LoadBalancerStateEnum, LoadBalancerTypeEnum,
 };
 use berth_engine::{
-    CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value, json_set,
+    CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
 };
+use serde::{Deserialize, Serialize};
 
+use crate::Aws;
 use crate::elb::{arn_resource, elb_tags, stack_load_balancer, tags_of};
 use crate::error::{AwsResultExt, ignore_not_found};
 use crate::names::{self, out};
 use crate::tags::TagApi;
 use crate::tags::owned_id;
-use crate::{Aws, owned};
 
 pub const KIND: &str = "load_balancer";
 
@@ -27,7 +28,26 @@ pub fn node(stack: &str, tags: &Tags, subnets: Vec<Value>, security_group: Value
         .prop("drop_invalid_headers", true)
 }
 
+/// A load balancer's properties, as create and update read them and discover writes them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    name: String,
+    scheme: String,
+    subnets: Vec<String>,
+    security_groups: Vec<String>,
+    drop_invalid_headers: bool,
+}
+
 pub struct LoadBalancer(pub Aws);
+
+/// Members sorted and each once, as a set property holds them.
+fn set_of<'a>(items: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut set: Vec<String> = items.map(str::to_string).collect();
+    set.sort();
+    set.dedup();
+    set
+}
 
 fn outputs(o: Observed, arn: &str, dns: &str, zone: &str) -> Observed {
     o.output(out::ARN, arn)
@@ -54,10 +74,10 @@ impl LoadBalancer {
                 && a.value() == Some("true")
         }))
     }
-    async fn set_attributes(&self, arn: &str, node: &Resolved) -> Result<(), CloudError> {
+    async fn set_attributes(&self, arn: &str, props: &Props) -> Result<(), CloudError> {
         let attr = LoadBalancerAttribute::builder()
             .key("routing.http.drop_invalid_header_fields.enabled")
-            .value(node.bool("drop_invalid_headers")?.to_string())
+            .value(props.drop_invalid_headers.to_string())
             .build();
         self.0
             .elbv2
@@ -92,20 +112,19 @@ impl Kind for LoadBalancer {
         let Some(id) = owned_id(&tags, stack) else {
             return Ok(vec![]);
         };
-        let subnets = json_set(lb.availability_zones().iter().filter_map(|z| z.subnet_id()));
-        let groups = json_set(lb.security_groups().iter().map(String::as_str));
+        let props = Props {
+            name: lb.load_balancer_name().unwrap_or_default().to_string(),
+            scheme: lb
+                .scheme()
+                .map(|s| s.as_str())
+                .unwrap_or_default()
+                .to_string(),
+            subnets: set_of(lb.availability_zones().iter().filter_map(|z| z.subnet_id())),
+            security_groups: set_of(lb.security_groups().iter().map(String::as_str)),
+            drop_invalid_headers: self.drop_invalid_headers(&arn).await?,
+        };
         let o = Observed::new(KIND, id, &arn)
-            .prop("name", lb.load_balancer_name().unwrap_or_default())
-            .prop(
-                "scheme",
-                lb.scheme().map(|s| s.as_str()).unwrap_or_default(),
-            )
-            .prop("subnets", subnets)
-            .prop("security_groups", groups)
-            .prop(
-                "drop_invalid_headers",
-                self.drop_invalid_headers(&arn).await?,
-            )
+            .with_props(&props)
             .with_tags(tags);
         Ok(vec![outputs(
             o,
@@ -116,25 +135,16 @@ impl Kind for LoadBalancer {
     }
 
     async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let out = self
             .0
             .elbv2
             .create_load_balancer()
-            .name(node.str("name")?)
+            .name(&props.name)
             .r#type(LoadBalancerTypeEnum::Application)
             .scheme(LoadBalancerSchemeEnum::InternetFacing)
-            .set_subnets(Some(
-                node.strs("subnets")?
-                    .into_iter()
-                    .map(str::to_string)
-                    .collect(),
-            ))
-            .set_security_groups(Some(
-                node.strs("security_groups")?
-                    .into_iter()
-                    .map(str::to_string)
-                    .collect(),
-            ))
+            .set_subnets(Some(props.subnets.clone()))
+            .set_security_groups(Some(props.security_groups.clone()))
             .set_tags(Some(elb_tags(&node.tags)))
             .send()
             .await
@@ -144,7 +154,7 @@ impl Kind for LoadBalancer {
             .first()
             .ok_or_else(|| CloudError::fatal("CreateLoadBalancer returned nothing"))?;
         let arn = lb.load_balancer_arn().unwrap_or_default().to_string();
-        self.set_attributes(&arn, node).await?;
+        self.set_attributes(&arn, &props).await?;
         cx.wait_until("the load balancer to be active", || async {
             let lb = self
                 .0
@@ -191,28 +201,27 @@ impl Kind for LoadBalancer {
         changes: &[FieldChange],
         _cx: &OpCtx,
     ) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let arn = &current.cloud_id;
         let elb = &self.0.elbv2;
         if FieldChange::touches(changes, "subnets") {
-            let subnets = owned(node.strs("subnets")?);
             elb.set_subnets()
                 .load_balancer_arn(arn)
-                .set_subnets(Some(subnets))
+                .set_subnets(Some(props.subnets.clone()))
                 .send()
                 .await
                 .aws()?;
         }
         if FieldChange::touches(changes, "security_groups") {
-            let groups = owned(node.strs("security_groups")?);
             elb.set_security_groups()
                 .load_balancer_arn(arn)
-                .set_security_groups(Some(groups))
+                .set_security_groups(Some(props.security_groups.clone()))
                 .send()
                 .await
                 .aws()?;
         }
         if FieldChange::touches(changes, "drop_invalid_headers") {
-            self.set_attributes(arn, node).await?;
+            self.set_attributes(arn, &props).await?;
         }
         self.0.elbv2.apply_tags(arn, changes).await?;
         let mut o = Observed::applied(KIND, node, arn);

@@ -7,6 +7,7 @@ use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, TargetGroupAttribute, 
 use berth_engine::{
     CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
 };
+use serde::{Deserialize, Serialize};
 
 use crate::Aws;
 use crate::elb::{arn_resource, elb_tags, tags_of};
@@ -46,6 +47,21 @@ pub fn node(
         .prop("health_interval", 15u32)
         .prop("healthy_threshold", 2u32)
         .prop("deregistration_delay", 10u32)
+}
+
+/// A target group's properties, as create and update read them and discover writes them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    name: String,
+    vpc_id: String,
+    port: i32,
+    target_type: String,
+    health_path: String,
+    health_interval: i32,
+    healthy_threshold: i32,
+    /// Seconds.
+    deregistration_delay: u32,
 }
 
 pub struct TargetGroup(pub Aws);
@@ -137,46 +153,40 @@ impl Kind for TargetGroup {
                 continue;
             };
             let name = tg.target_group_name().unwrap_or_default();
-            let o = Observed::new(KIND, id, arn)
-                .prop("name", name)
-                .prop("vpc_id", tg.vpc_id().unwrap_or_default())
-                .prop("port", tg.port().unwrap_or_default())
-                .prop(
-                    "target_type",
-                    tg.target_type().map(|t| t.as_str()).unwrap_or_default(),
-                )
-                .prop("health_path", tg.health_check_path().unwrap_or_default())
-                .prop(
-                    "health_interval",
-                    tg.health_check_interval_seconds().unwrap_or_default(),
-                )
-                .prop(
-                    "healthy_threshold",
-                    tg.healthy_threshold_count().unwrap_or_default(),
-                )
-                .prop(
-                    "deregistration_delay",
-                    self.deregistration_delay(arn).await?,
-                )
-                .with_tags(t);
+            let props = Props {
+                name: name.to_string(),
+                vpc_id: tg.vpc_id().unwrap_or_default().to_string(),
+                port: tg.port().unwrap_or_default(),
+                target_type: tg
+                    .target_type()
+                    .map(|t| t.as_str())
+                    .unwrap_or_default()
+                    .to_string(),
+                health_path: tg.health_check_path().unwrap_or_default().to_string(),
+                health_interval: tg.health_check_interval_seconds().unwrap_or_default(),
+                healthy_threshold: tg.healthy_threshold_count().unwrap_or_default(),
+                deregistration_delay: self.deregistration_delay(arn).await?,
+            };
+            let o = Observed::new(KIND, id, arn).with_props(&props).with_tags(t);
             found.push(outputs(o, arn, name));
         }
         Ok(found)
     }
 
     async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let out = self
             .0
             .elbv2
             .create_target_group()
-            .name(node.str("name")?)
+            .name(&props.name)
             .protocol(ProtocolEnum::Http)
-            .port(node.int("port")?)
-            .vpc_id(node.str("vpc_id")?)
-            .target_type(TargetTypeEnum::from(node.str("target_type")?))
-            .health_check_path(node.str("health_path")?)
-            .health_check_interval_seconds(node.int("health_interval")?)
-            .healthy_threshold_count(node.int("healthy_threshold")?)
+            .port(props.port)
+            .vpc_id(props.vpc_id)
+            .target_type(TargetTypeEnum::from(props.target_type.as_str()))
+            .health_check_path(props.health_path)
+            .health_check_interval_seconds(props.health_interval)
+            .healthy_threshold_count(props.healthy_threshold)
             .set_tags(Some(elb_tags(&node.tags)))
             .send()
             .await
@@ -187,12 +197,12 @@ impl Kind for TargetGroup {
             .and_then(|t| t.target_group_arn())
             .unwrap_or_default()
             .to_string();
-        self.set_deregistration_delay(&arn, node.int("deregistration_delay")?)
+        self.set_deregistration_delay(&arn, props.deregistration_delay)
             .await?;
         Ok(outputs(
             Observed::applied(KIND, node, &arn),
             &arn,
-            node.str("name")?,
+            &props.name,
         ))
     }
 
@@ -203,6 +213,7 @@ impl Kind for TargetGroup {
         changes: &[FieldChange],
         _cx: &OpCtx,
     ) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let arn = &current.cloud_id;
         if ["health_path", "health_interval", "healthy_threshold"]
             .iter()
@@ -212,22 +223,22 @@ impl Kind for TargetGroup {
                 .elbv2
                 .modify_target_group()
                 .target_group_arn(arn)
-                .health_check_path(node.str("health_path")?)
-                .health_check_interval_seconds(node.int("health_interval")?)
-                .healthy_threshold_count(node.int("healthy_threshold")?)
+                .health_check_path(&props.health_path)
+                .health_check_interval_seconds(props.health_interval)
+                .healthy_threshold_count(props.healthy_threshold)
                 .send()
                 .await
                 .aws()?;
         }
         if FieldChange::touches(changes, "deregistration_delay") {
-            self.set_deregistration_delay(arn, node.int("deregistration_delay")?)
+            self.set_deregistration_delay(arn, props.deregistration_delay)
                 .await?;
         }
         self.0.elbv2.apply_tags(arn, changes).await?;
         Ok(outputs(
             Observed::applied(KIND, node, arn),
             arn,
-            node.str("name")?,
+            &props.name,
         ))
     }
 

@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use aws_sdk_iam::types::Tag;
 use berth_engine::{
     CloudError, FieldChange, Json, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
-    json_set,
 };
+use serde::{Deserialize, Serialize};
 
 use crate::Aws;
 use crate::error::{AllPages, AwsResultExt, ignore_not_found, is_not_found};
@@ -67,6 +67,28 @@ pub fn node(
             "inline_policy",
             inline_policy.unwrap_or(Value::Lit(Json::Null)),
         )
+}
+
+/// A role's properties, as create and update read them and discover writes them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    name: String,
+    /// The trust policy document.
+    trust: Json,
+    /// Policy ARNs, a set: sorted and without repeats, as a [`Value::Set`] resolves.
+    managed_policies: Vec<String>,
+    /// The inline policy document; null when there is none.
+    inline_policy: Json,
+}
+
+/// A policy document property as the text an API takes; null as `None`.
+fn document(node: &Resolved, key: &str, doc: &Json) -> Result<Option<String>, CloudError> {
+    match doc {
+        Json::Null => Ok(None),
+        Json::Object(_) => Ok(Some(doc.to_string())),
+        _ => Err(node.malformed(key, "a JSON document")),
+    }
 }
 
 pub struct IamRole(pub Aws);
@@ -134,12 +156,13 @@ impl IamRole {
         &self,
         role: &str,
         node: &Resolved,
-        current: Option<&Observed>,
+        props: &Props,
+        current: Option<&Props>,
     ) -> Result<(), CloudError> {
         let iam = &self.0.iam;
-        let want: BTreeSet<&str> = node.strs("managed_policies")?.into_iter().collect();
+        let want: BTreeSet<&str> = props.managed_policies.iter().map(String::as_str).collect();
         let have: BTreeSet<&str> = match current {
-            Some(c) => c.strs("managed_policies")?.into_iter().collect(),
+            Some(c) => c.managed_policies.iter().map(String::as_str).collect(),
             None => BTreeSet::new(),
         };
         for arn in want.difference(&have) {
@@ -161,7 +184,7 @@ impl IamRole {
                     .map(drop),
             )?;
         }
-        match node.document("inline_policy")? {
+        match document(node, "inline_policy", &props.inline_policy)? {
             Some(doc) => {
                 iam.put_role_policy()
                     .role_name(role)
@@ -225,15 +248,19 @@ impl Kind for IamRole {
             let Some(id) = owned_id(&tags, stack) else {
                 continue;
             };
-            let trust = parse_document(role.assume_role_policy_document().unwrap_or_default())?;
+            let mut managed_policies = self.attached(name).await?;
+            managed_policies.dedup();
+            let props = Props {
+                name: name.to_string(),
+                trust: parse_document(role.assume_role_policy_document().unwrap_or_default())?,
+                managed_policies,
+                inline_policy: self.inline(name).await?,
+            };
             found.push(
                 Observed::new(KIND, id, name)
-                    .prop("name", name)
-                    .prop("trust", trust)
-                    .prop("managed_policies", json_set(self.attached(name).await?))
-                    .prop("inline_policy", self.inline(name).await?)
                     .output(out::ARN, role.arn())
                     .output(out::NAME, name)
+                    .with_props(&props)
                     .with_tags(tags),
             );
         }
@@ -241,7 +268,8 @@ impl Kind for IamRole {
     }
 
     async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
-        let name = node.str("name")?;
+        let props: Props = node.typed()?;
+        let name = props.name.as_str();
         let stack_path = node
             .tags
             .get(berth_engine::TAG_STACK)
@@ -253,13 +281,14 @@ impl Kind for IamRole {
             .create_role()
             .role_name(name)
             .path(stack_path)
-            .set_assume_role_policy_document(node.document("trust")?)
+            .set_assume_role_policy_document(document(node, "trust", &props.trust)?)
             .description("Managed by berth")
             .set_tags(Some(iam_tags(&node.tags)?))
             .send()
             .await
             .aws()?;
-        cx.on_fresh(|| self.set_policies(name, node, None)).await?;
+        cx.on_fresh(|| self.set_policies(name, node, &props, None))
+            .await?;
         let arn = out.role().map(|r| r.arn()).unwrap_or_default();
         Ok(Observed::applied(KIND, node, name)
             .output(out::ARN, arn)
@@ -273,12 +302,13 @@ impl Kind for IamRole {
         changes: &[FieldChange],
         _cx: &OpCtx,
     ) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let iam = &self.0.iam;
         let name = &current.cloud_id;
         if FieldChange::touches(changes, "trust") {
             iam.update_assume_role_policy()
                 .role_name(name)
-                .set_policy_document(node.document("trust")?)
+                .set_policy_document(document(node, "trust", &props.trust)?)
                 .send()
                 .await
                 .aws()?;
@@ -286,7 +316,8 @@ impl Kind for IamRole {
         if FieldChange::touches(changes, "managed_policies")
             || FieldChange::touches(changes, "inline_policy")
         {
-            self.set_policies(name, node, Some(current)).await?;
+            let have: Props = current.typed()?;
+            self.set_policies(name, node, &props, Some(&have)).await?;
         }
         RoleTags(iam).apply_tags(name, changes).await?;
         let mut o = Observed::applied(KIND, node, name);

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use berth_engine::{
     CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
 };
+use serde::{Deserialize, Serialize};
 
 use crate::Aws;
 use crate::error::{AllPages, AwsResultExt, ignore_not_found, is_not_found};
@@ -20,6 +21,22 @@ pub fn node(stack: &str, tags: &Tags, role: Value) -> Node {
     Node::new(KIND, names::instance_profile(), stack, tags)
         .immutable("name", format!("{stack}-instance"))
         .prop("role", role)
+}
+
+/// An instance profile's properties, as create and update read them and discover writes them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    name: String,
+    /// The role's name; "" when the profile has none.
+    role: String,
+}
+
+impl Props {
+    /// The role, if the profile has one.
+    fn role(&self) -> Option<&str> {
+        Some(self.role.as_str()).filter(|r| !r.is_empty())
+    }
 }
 
 pub struct InstanceProfile(pub Aws);
@@ -66,13 +83,20 @@ impl Kind for InstanceProfile {
             let Some(id) = owned_id(&tags, stack) else {
                 continue;
             };
-            let role = p.roles().first().map(|r| r.role_name()).unwrap_or_default();
+            let props = Props {
+                name: name.to_string(),
+                role: p
+                    .roles()
+                    .first()
+                    .map(|r| r.role_name())
+                    .unwrap_or_default()
+                    .to_string(),
+            };
             found.push(
                 Observed::new(KIND, id, name)
-                    .prop("name", name)
-                    .prop("role", role)
                     .output(out::ARN, p.arn())
                     .output(out::NAME, name)
+                    .with_props(&props)
                     .with_tags(tags),
             );
         }
@@ -80,8 +104,9 @@ impl Kind for InstanceProfile {
     }
 
     async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let iam = &self.0.iam;
-        let name = node.str("name")?;
+        let name = props.name.as_str();
         let stack_path = node
             .tags
             .get(berth_engine::TAG_STACK)
@@ -98,7 +123,7 @@ impl Kind for InstanceProfile {
         cx.on_fresh(|| async {
             iam.add_role_to_instance_profile()
                 .instance_profile_name(name)
-                .role_name(node.str("role")?)
+                .role_name(&props.role)
                 .send()
                 .await
                 .aws()
@@ -117,10 +142,12 @@ impl Kind for InstanceProfile {
         changes: &[FieldChange],
         _cx: &OpCtx,
     ) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let iam = &self.0.iam;
         let name = &current.cloud_id;
         if FieldChange::touches(changes, "role") {
-            if let Some(old) = current.opt_str("role")? {
+            let have: Props = current.typed()?;
+            if let Some(old) = have.role() {
                 let out = iam
                     .remove_role_from_instance_profile()
                     .instance_profile_name(name)
@@ -132,7 +159,7 @@ impl Kind for InstanceProfile {
             }
             iam.add_role_to_instance_profile()
                 .instance_profile_name(name)
-                .role_name(node.str("role")?)
+                .role_name(&props.role)
                 .send()
                 .await
                 .aws()?;
@@ -146,7 +173,8 @@ impl Kind for InstanceProfile {
     async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
         let iam = &self.0.iam;
         let name = &current.cloud_id;
-        if let Some(role) = current.opt_str("role")? {
+        let have: Props = current.typed()?;
+        if let Some(role) = have.role() {
             match iam
                 .remove_role_from_instance_profile()
                 .instance_profile_name(name)

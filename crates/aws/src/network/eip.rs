@@ -2,7 +2,10 @@
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{DomainType, ResourceType};
-use berth_engine::{CloudError, FieldChange, Kind, Node, Observed, OpCtx, Resolved, Tags};
+use berth_engine::{
+    CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags,
+};
+use serde::{Deserialize, Serialize};
 
 use crate::Aws;
 use crate::error::{AwsResultExt, ignore_not_found};
@@ -15,6 +18,14 @@ pub const KIND: &str = "eip";
 /// The address of the NAT gateway in the zone whose letter is `zone`.
 pub fn node(stack: &str, tags: &Tags, zone: &str) -> Node {
     Node::new(KIND, names::nat_address(zone), stack, tags).immutable("domain", "vpc")
+}
+
+/// An Elastic IP's properties, as create and update read them and discover writes them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    /// `vpc`: the only domain berth allocates in.
+    domain: String,
 }
 
 pub struct Eip(pub Aws);
@@ -46,9 +57,12 @@ impl Kind for Eip {
             .filter_map(|a| {
                 let tags = from_ec2(a.tags());
                 let id = owned_id(&tags, stack)?;
+                let props = Props {
+                    domain: a.domain().map(|d| d.as_str()).unwrap_or("vpc").to_string(),
+                };
                 Some(
                     Observed::new(KIND, id, a.allocation_id()?)
-                        .prop("domain", a.domain().map(|d| d.as_str()).unwrap_or("vpc"))
+                        .with_props(&props)
                         .output(out::PUBLIC_IP, a.public_ip().unwrap_or_default())
                         .with_tags(tags),
                 )
@@ -57,11 +71,12 @@ impl Kind for Eip {
     }
 
     async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let out = self
             .0
             .ec2
             .allocate_address()
-            .domain(DomainType::Vpc)
+            .domain(DomainType::from(props.domain.as_str()))
             .tag_specifications(ec2_tag_spec(ResourceType::ElasticIp, &node.tags))
             .send()
             .await

@@ -6,6 +6,7 @@ use aws_sdk_ec2::types::ResourceType;
 use berth_engine::{
     CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
 };
+use serde::{Deserialize, Serialize};
 
 use crate::Aws;
 use crate::error::{AllPages, AwsResultExt, ignore_not_found, is_not_found};
@@ -17,6 +18,14 @@ pub const KIND: &str = "internet_gateway";
 
 pub fn node(stack: &str, tags: &Tags, vpc: Value) -> Node {
     Node::new(KIND, names::internet_gateway(), stack, tags).prop("vpc_id", vpc)
+}
+
+/// An internet gateway's properties, as create and update read them and discover writes them.
+/// `vpc_id` is empty while the gateway is attached to no VPC.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    vpc_id: String,
 }
 
 pub struct InternetGateway(pub Aws);
@@ -81,14 +90,17 @@ impl Kind for InternetGateway {
             .filter_map(|g| {
                 let tags = from_ec2(g.tags());
                 let id = owned_id(&tags, stack)?;
-                let vpc = g
-                    .attachments()
-                    .iter()
-                    .find_map(|a| a.vpc_id())
-                    .unwrap_or_default();
+                let props = Props {
+                    vpc_id: g
+                        .attachments()
+                        .iter()
+                        .find_map(|a| a.vpc_id())
+                        .unwrap_or_default()
+                        .to_string(),
+                };
                 Some(
                     Observed::new(KIND, id, g.internet_gateway_id()?)
-                        .prop("vpc_id", vpc)
+                        .with_props(&props)
                         .with_tags(tags),
                 )
             })
@@ -96,6 +108,7 @@ impl Kind for InternetGateway {
     }
 
     async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let out = self
             .0
             .ec2
@@ -109,8 +122,7 @@ impl Kind for InternetGateway {
             .and_then(|g| g.internet_gateway_id())
             .unwrap_or_default()
             .to_string();
-        let vpc = node.str("vpc_id")?;
-        cx.on_fresh(|| self.attach(&igw, vpc)).await?;
+        cx.on_fresh(|| self.attach(&igw, &props.vpc_id)).await?;
         Ok(Observed::applied(KIND, node, igw))
     }
 
@@ -121,19 +133,22 @@ impl Kind for InternetGateway {
         changes: &[FieldChange],
         _cx: &OpCtx,
     ) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         if FieldChange::touches(changes, "vpc_id") {
-            if let Some(old) = current.opt_str("vpc_id")? {
-                self.detach(&current.cloud_id, old).await?;
+            let old: Props = current.typed()?;
+            if !old.vpc_id.is_empty() {
+                self.detach(&current.cloud_id, &old.vpc_id).await?;
             }
-            self.attach(&current.cloud_id, node.str("vpc_id")?).await?;
+            self.attach(&current.cloud_id, &props.vpc_id).await?;
         }
         self.0.ec2.apply_tags(&current.cloud_id, changes).await?;
         Ok(Observed::applied(KIND, node, &current.cloud_id))
     }
 
     async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
-        if let Some(vpc) = current.opt_str("vpc_id")? {
-            self.detach(&current.cloud_id, vpc).await?;
+        let props: Props = current.typed()?;
+        if !props.vpc_id.is_empty() {
+            self.detach(&current.cloud_id, &props.vpc_id).await?;
         }
         ignore_not_found(
             self.0

@@ -6,6 +6,7 @@ use aws_sdk_ec2::types::{NatGateway as AwsNat, NatGatewayState, ResourceType};
 use berth_engine::{
     CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
 };
+use serde::{Deserialize, Serialize};
 
 use crate::Aws;
 use crate::error::{AllPages, AwsResultExt};
@@ -19,6 +20,14 @@ pub fn node(stack: &str, tags: &Tags, name: &str, subnet: Value, eip: Value) -> 
     Node::new(KIND, names::nat_gateway(name), stack, tags)
         .immutable("subnet_id", subnet)
         .immutable("allocation_id", eip)
+}
+
+/// A NAT gateway's properties, as create and update read them and discover writes them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    subnet_id: String,
+    allocation_id: String,
 }
 
 pub struct NatGateway(pub Aws);
@@ -87,10 +96,13 @@ impl Kind for NatGateway {
             .filter_map(|n| {
                 let tags = from_ec2(n.tags());
                 let id = owned_id(&tags, stack)?;
+                let props = Props {
+                    subnet_id: n.subnet_id().unwrap_or_default().to_string(),
+                    allocation_id: allocation(n).to_string(),
+                };
                 Some(
                     Observed::new(KIND, id, n.nat_gateway_id()?)
-                        .prop("subnet_id", n.subnet_id().unwrap_or_default())
-                        .prop("allocation_id", allocation(n))
+                        .with_props(&props)
                         .with_tags(tags),
                 )
             })
@@ -98,12 +110,13 @@ impl Kind for NatGateway {
     }
 
     async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let out = self
             .0
             .ec2
             .create_nat_gateway()
-            .subnet_id(node.str("subnet_id")?)
-            .allocation_id(node.str("allocation_id")?)
+            .subnet_id(props.subnet_id)
+            .allocation_id(props.allocation_id)
             .tag_specifications(ec2_tag_spec(ResourceType::Natgateway, &node.tags))
             .send()
             .await

@@ -7,7 +7,6 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, RouteTable as AwsRouteTable};
 use berth_engine::{
     CloudError, FieldChange, Json, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
-    json_set,
 };
 use serde::{Deserialize, Serialize};
 
@@ -52,6 +51,17 @@ pub fn node(
         .immutable("vpc_id", vpc)
         .prop("default_route", route)
         .prop("subnets", Value::Set(subnets))
+}
+
+/// A route table's properties, as create and update read them and discover writes them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    vpc_id: String,
+    /// Null for a table without a default route.
+    default_route: Option<Route>,
+    /// The associated subnets: a set, in its sorted order.
+    subnets: BTreeSet<String>,
 }
 
 pub struct RouteTable(pub Aws);
@@ -195,12 +205,14 @@ impl Kind for RouteTable {
             .filter_map(|rt| {
                 let tags = from_ec2(rt.tags());
                 let id = owned_id(&tags, stack)?;
-                let route = serde_json::to_value(default_route(rt)).expect("plain enum");
+                let props = Props {
+                    vpc_id: rt.vpc_id().unwrap_or_default().to_string(),
+                    default_route: default_route(rt),
+                    subnets: associated_subnets(rt),
+                };
                 Some(
                     Observed::new(KIND, id, rt.route_table_id()?)
-                        .prop("vpc_id", rt.vpc_id().unwrap_or_default())
-                        .prop("default_route", route)
-                        .prop("subnets", json_set(associated_subnets(rt)))
+                        .with_props(&props)
                         .with_tags(tags),
                 )
             })
@@ -208,11 +220,12 @@ impl Kind for RouteTable {
     }
 
     async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let out = self
             .0
             .ec2
             .create_route_table()
-            .vpc_id(node.str("vpc_id")?)
+            .vpc_id(props.vpc_id)
             .tag_specifications(ec2_tag_spec(ResourceType::RouteTable, &node.tags))
             .send()
             .await
@@ -222,15 +235,11 @@ impl Kind for RouteTable {
             .and_then(|r| r.route_table_id())
             .unwrap_or_default()
             .to_string();
-        let route: Option<Route> = node.decode("default_route")?;
-        cx.on_fresh(|| self.set_default_route(&rt_id, None, route.as_ref()))
+        let route = props.default_route.as_ref();
+        cx.on_fresh(|| self.set_default_route(&rt_id, None, route))
             .await?;
-        let subnets = node
-            .strs("subnets")?
-            .into_iter()
-            .map(str::to_string)
-            .collect();
-        cx.on_fresh(|| self.set_subnets(&rt_id, &subnets)).await?;
+        cx.on_fresh(|| self.set_subnets(&rt_id, &props.subnets))
+            .await?;
         Ok(Observed::applied(KIND, node, rt_id))
     }
 
@@ -241,20 +250,15 @@ impl Kind for RouteTable {
         changes: &[FieldChange],
         _cx: &OpCtx,
     ) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let id = &current.cloud_id;
         if FieldChange::touches(changes, "default_route") {
-            let old: Option<Route> = current.decode("default_route")?;
-            let new: Option<Route> = node.decode("default_route")?;
-            self.set_default_route(id, old.as_ref(), new.as_ref())
+            let old: Props = current.typed()?;
+            self.set_default_route(id, old.default_route.as_ref(), props.default_route.as_ref())
                 .await?;
         }
         if FieldChange::touches(changes, "subnets") {
-            let subnets = node
-                .strs("subnets")?
-                .into_iter()
-                .map(str::to_string)
-                .collect();
-            self.set_subnets(id, &subnets).await?;
+            self.set_subnets(id, &props.subnets).await?;
         }
         self.0.ec2.apply_tags(id, changes).await?;
         Ok(Observed::applied(KIND, node, id))

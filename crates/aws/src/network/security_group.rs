@@ -4,8 +4,7 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, UserIdGroupPair};
 use berth_engine::{
-    CloudError, FieldChange, Json, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
-    json_set,
+    CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
 };
 use serde::{Deserialize, Serialize};
 
@@ -87,12 +86,23 @@ pub fn node(
         )
 }
 
+/// A security group's properties, as create and update read them and discover writes them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    vpc_id: String,
+    group_name: String,
+    description: String,
+    /// A set: in the order of a set property, by JSON text, without repeats.
+    ingress: Vec<Rule>,
+}
+
 pub struct SecurityGroup(pub Aws);
 
 /// A group's ingress permissions as rules, in the shape of the `ingress` property. Rules
 /// added by hand (any protocol) are kept so the plan shows and removes them; all-traffic rules
 /// have no ports (-1), kept as 0.
-fn rules_of(perms: &[IpPermission]) -> Json {
+fn rules_of(perms: &[IpPermission]) -> Vec<Rule> {
     let mut out = Vec::new();
     for p in perms {
         let port = |p: Option<i32>| u16::try_from(p.unwrap_or(0)).unwrap_or(0);
@@ -111,10 +121,10 @@ fn rules_of(perms: &[IpPermission]) -> Json {
                 .map(|g| rule(None, g.group_id())),
         );
     }
-    json_set(
-        out.iter()
-            .map(|r| serde_json::to_value(r).expect("plain struct")),
-    )
+    // The order of a set property: sorted by JSON text, without repeats.
+    out.sort_by_cached_key(|r| serde_json::to_value(r).expect("plain struct").to_string());
+    out.dedup();
+    out
 }
 
 impl SecurityGroup {
@@ -172,12 +182,15 @@ impl Kind for SecurityGroup {
             .filter_map(|g| {
                 let tags = from_ec2(g.tags());
                 let id = owned_id(&tags, stack)?;
+                let props = Props {
+                    vpc_id: g.vpc_id().unwrap_or_default().to_string(),
+                    group_name: g.group_name().unwrap_or_default().to_string(),
+                    description: g.description().unwrap_or_default().to_string(),
+                    ingress: rules_of(g.ip_permissions()),
+                };
                 Some(
                     Observed::new(KIND, id, g.group_id()?)
-                        .prop("vpc_id", g.vpc_id().unwrap_or_default())
-                        .prop("group_name", g.group_name().unwrap_or_default())
-                        .prop("description", g.description().unwrap_or_default())
-                        .prop("ingress", rules_of(g.ip_permissions()))
+                        .with_props(&props)
                         .with_tags(tags),
                 )
             })
@@ -185,20 +198,20 @@ impl Kind for SecurityGroup {
     }
 
     async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let out = self
             .0
             .ec2
             .create_security_group()
-            .vpc_id(node.str("vpc_id")?)
-            .group_name(node.str("group_name")?)
-            .description(node.str("description")?)
+            .vpc_id(props.vpc_id)
+            .group_name(props.group_name)
+            .description(props.description)
             .tag_specifications(ec2_tag_spec(ResourceType::SecurityGroup, &node.tags))
             .send()
             .await
             .aws()?;
         let group = out.group_id().unwrap_or_default().to_string();
-        let ingress: Vec<Rule> = node.decode("ingress")?;
-        cx.on_fresh(|| self.set_rules(&group, &ingress, true))
+        cx.on_fresh(|| self.set_rules(&group, &props.ingress, true))
             .await?;
         Ok(Observed::applied(KIND, node, group))
     }
@@ -210,9 +223,9 @@ impl Kind for SecurityGroup {
         changes: &[FieldChange],
         _cx: &OpCtx,
     ) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         if FieldChange::touches(changes, "ingress") {
-            let want: Vec<Rule> = node.decode("ingress")?;
-            let have: Vec<Rule> = current.decode("ingress")?;
+            let (want, have) = (props.ingress, current.typed::<Props>()?.ingress);
             let only = |a: &[Rule], b: &[Rule]| -> Vec<Rule> {
                 a.iter().filter(|r| !b.contains(r)).cloned().collect()
             };

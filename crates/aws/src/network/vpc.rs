@@ -6,6 +6,7 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 use berth_engine::{
     CloudError, ErrorClass, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags,
 };
+use serde::{Deserialize, Serialize};
 
 use crate::Aws;
 use crate::error::{AllPages, AwsResultExt, ignore_not_found};
@@ -20,6 +21,15 @@ pub fn node(stack: &str, tags: &Tags, cidr: &str) -> Node {
         .immutable("cidr", cidr)
         .prop("dns_support", true)
         .prop("dns_hostnames", true)
+}
+
+/// A VPC's properties, as create and update read them and discover writes them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    cidr: String,
+    dns_support: bool,
+    dns_hostnames: bool,
 }
 
 pub struct Vpc(pub Aws);
@@ -107,12 +117,15 @@ impl Kind for Vpc {
             let hostnames = self
                 .dns_attribute(vpc_id, VpcAttributeName::EnableDnsHostnames)
                 .await?;
+            let props = Props {
+                cidr: vpc.cidr_block().unwrap_or_default().to_string(),
+                dns_support: support,
+                dns_hostnames: hostnames,
+            };
             found.push(
                 Observed::new(KIND, id, vpc_id)
-                    .prop("cidr", vpc.cidr_block().unwrap_or_default())
-                    .prop("dns_support", support)
-                    .prop("dns_hostnames", hostnames)
-                    .output(out::CIDR, vpc.cidr_block().unwrap_or_default())
+                    .output(out::CIDR, &props.cidr)
+                    .with_props(&props)
                     .with_tags(tags),
             );
         }
@@ -120,11 +133,12 @@ impl Kind for Vpc {
     }
 
     async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let out = self
             .0
             .ec2
             .create_vpc()
-            .cidr_block(node.str("cidr")?)
+            .cidr_block(&props.cidr)
             .tag_specifications(ec2_tag_spec(ResourceType::Vpc, &node.tags))
             .send()
             .await
@@ -135,10 +149,10 @@ impl Kind for Vpc {
             .unwrap_or_default()
             .to_string();
         cx.progress(format!("created {vpc_id}"));
-        let (support, hostnames) = (node.bool("dns_support")?, node.bool("dns_hostnames")?);
+        let (support, hostnames) = (props.dns_support, props.dns_hostnames);
         cx.on_fresh(|| self.set_dns(&vpc_id, support, hostnames))
             .await?;
-        observed_from(node, &vpc_id)
+        Ok(observed_from(node, &vpc_id, &props.cidr))
     }
 
     async fn update(
@@ -148,18 +162,15 @@ impl Kind for Vpc {
         changes: &[FieldChange],
         _cx: &OpCtx,
     ) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         if FieldChange::touches(changes, "dns_support")
             || FieldChange::touches(changes, "dns_hostnames")
         {
-            self.set_dns(
-                &current.cloud_id,
-                node.bool("dns_support")?,
-                node.bool("dns_hostnames")?,
-            )
-            .await?;
+            self.set_dns(&current.cloud_id, props.dns_support, props.dns_hostnames)
+                .await?;
         }
         self.0.ec2.apply_tags(&current.cloud_id, changes).await?;
-        observed_from(node, &current.cloud_id)
+        Ok(observed_from(node, &current.cloud_id, &props.cidr))
     }
 
     async fn delete(&self, current: &Observed, cx: &OpCtx) -> Result<(), CloudError> {
@@ -260,6 +271,6 @@ impl Vpc {
     }
 }
 
-fn observed_from(node: &Resolved, vpc_id: &str) -> Result<Observed, CloudError> {
-    Ok(Observed::applied(KIND, node, vpc_id).output(out::CIDR, node.str("cidr")?))
+fn observed_from(node: &Resolved, vpc_id: &str, cidr: &str) -> Observed {
+    Observed::applied(KIND, node, vpc_id).output(out::CIDR, cidr)
 }

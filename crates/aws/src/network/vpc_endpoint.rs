@@ -2,18 +2,20 @@
 //! as interface endpoints in the private subnets, so tasks pull images and ship logs without
 //! NAT traffic (or without NAT at all).
 
+use std::collections::BTreeSet;
+
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, VpcEndpoint as AwsEndpoint, VpcEndpointType};
 use berth_engine::{
     CloudError, FieldChange, Kind, Node, Observed, OpCtx, Owner, PropsExt, Resolved, Tags, Value,
-    json_set,
 };
+use serde::{Deserialize, Serialize};
 
+use crate::Aws;
 use crate::error::{AllPages, AwsResultExt};
 use crate::names;
 use crate::tags::TagApi;
 use crate::tags::{ec2_tag_spec, from_ec2, owned_id, stack_filter};
-use crate::{Aws, owned};
 
 pub const KIND: &str = "vpc_endpoint";
 
@@ -51,36 +53,49 @@ pub fn node_interface(
         .immutable("private_dns", true)
 }
 
+/// A VPC endpoint's properties, as create and update read them and discover writes them. A
+/// gateway endpoint has `route_table_ids` only, an interface endpoint the other three only.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    service_name: String,
+    /// `Gateway` or `Interface`.
+    #[serde(rename = "type")]
+    endpoint_type: String,
+    vpc_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    route_table_ids: Option<BTreeSet<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    subnet_ids: Option<BTreeSet<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    security_group_ids: Option<BTreeSet<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    private_dns: Option<bool>,
+}
+
 pub struct VpcEndpoint(pub Aws);
 
 fn observe(e: &AwsEndpoint, owner: Owner, tags: Tags) -> Option<Observed> {
     let interface = e.vpc_endpoint_type() == Some(&VpcEndpointType::Interface);
-    let mut o = Observed::new(KIND, owner, e.vpc_endpoint_id()?)
-        .prop("service_name", e.service_name().unwrap_or_default())
-        .prop(
-            "type",
-            e.vpc_endpoint_type()
-                .map(|t| t.as_str())
-                .unwrap_or_default(),
-        )
-        .prop("vpc_id", e.vpc_id().unwrap_or_default())
-        .with_tags(tags);
-    if interface {
-        let groups = e.groups().iter().filter_map(|g| g.group_id());
-        o = o
-            .prop(
-                "subnet_ids",
-                json_set(e.subnet_ids().iter().map(String::as_str)),
-            )
-            .prop("security_group_ids", json_set(groups))
-            .prop("private_dns", e.private_dns_enabled().unwrap_or(false));
-    } else {
-        o = o.prop(
-            "route_table_ids",
-            json_set(e.route_table_ids().iter().map(String::as_str)),
-        );
-    }
-    Some(o)
+    let groups = e.groups().iter().filter_map(|g| g.group_id());
+    let props = Props {
+        service_name: e.service_name().unwrap_or_default().to_string(),
+        endpoint_type: e
+            .vpc_endpoint_type()
+            .map(|t| t.as_str())
+            .unwrap_or_default()
+            .to_string(),
+        vpc_id: e.vpc_id().unwrap_or_default().to_string(),
+        route_table_ids: (!interface).then(|| e.route_table_ids().iter().cloned().collect()),
+        subnet_ids: interface.then(|| e.subnet_ids().iter().cloned().collect()),
+        security_group_ids: interface.then(|| groups.map(str::to_string).collect()),
+        private_dns: interface.then(|| e.private_dns_enabled().unwrap_or(false)),
+    };
+    Some(
+        Observed::new(KIND, owner, e.vpc_endpoint_id()?)
+            .with_props(&props)
+            .with_tags(tags),
+    )
 }
 
 impl VpcEndpoint {
@@ -112,19 +127,17 @@ fn state_of(e: &AwsEndpoint) -> String {
         .unwrap_or_default()
 }
 
-/// What to add to and remove from a set property to go from `current` to `node`.
+/// What to add to and remove from a set property to go from `have` (current) to `want`
+/// (the node's); absent as empty.
 type Delta = (Option<Vec<String>>, Option<Vec<String>>);
-fn delta(node: &Resolved, current: &Observed, key: &str) -> Result<Delta, CloudError> {
-    let (want, have) = (node.strs(key)?, current.strs(key)?);
-    let only = |a: &[&str], b: &[&str]| {
-        let out: Vec<String> = a
-            .iter()
-            .filter(|x| !b.contains(x))
-            .map(|x| x.to_string())
-            .collect();
+fn delta(want: Option<&BTreeSet<String>>, have: Option<&BTreeSet<String>>) -> Delta {
+    let empty = BTreeSet::new();
+    let (want, have) = (want.unwrap_or(&empty), have.unwrap_or(&empty));
+    let only = |a: &BTreeSet<String>, b: &BTreeSet<String>| {
+        let out: Vec<String> = a.difference(b).cloned().collect();
         Some(out).filter(|v| !v.is_empty())
     };
-    Ok((only(&want, &have), only(&have, &want)))
+    (only(want, have), only(have, want))
 }
 
 #[async_trait]
@@ -159,22 +172,25 @@ impl Kind for VpcEndpoint {
     }
 
     async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
-        let interface = node.str("type")? == "Interface";
+        let props: Props = node.typed()?;
+        let interface = props.endpoint_type == "Interface";
+        let ids =
+            |set: Option<BTreeSet<String>>| Some(set.unwrap_or_default().into_iter().collect());
         let mut call = self
             .0
             .ec2
             .create_vpc_endpoint()
-            .vpc_id(node.str("vpc_id")?)
-            .service_name(node.str("service_name")?)
-            .vpc_endpoint_type(VpcEndpointType::from(node.str("type")?))
+            .vpc_id(props.vpc_id)
+            .service_name(props.service_name)
+            .vpc_endpoint_type(VpcEndpointType::from(props.endpoint_type.as_str()))
             .tag_specifications(ec2_tag_spec(ResourceType::VpcEndpoint, &node.tags));
         if interface {
             call = call
-                .set_subnet_ids(Some(owned(node.strs("subnet_ids")?)))
-                .set_security_group_ids(Some(owned(node.strs("security_group_ids")?)))
-                .private_dns_enabled(node.bool("private_dns")?);
+                .set_subnet_ids(ids(props.subnet_ids))
+                .set_security_group_ids(ids(props.security_group_ids))
+                .set_private_dns_enabled(props.private_dns);
         } else {
-            call = call.set_route_table_ids(Some(owned(node.strs("route_table_ids")?)));
+            call = call.set_route_table_ids(ids(props.route_table_ids));
         }
         let out = call.send().await.aws()?;
         let endpoint_id = out
@@ -210,9 +226,15 @@ impl Kind for VpcEndpoint {
             .iter()
             .any(|k| FieldChange::touches(changes, k));
         if touched {
-            let (add_rt, remove_rt) = delta(node, current, "route_table_ids")?;
-            let (add_subnet, remove_subnet) = delta(node, current, "subnet_ids")?;
-            let (add_sg, remove_sg) = delta(node, current, "security_group_ids")?;
+            let (want, have): (Props, Props) = (node.typed()?, current.typed()?);
+            let (add_rt, remove_rt) =
+                delta(want.route_table_ids.as_ref(), have.route_table_ids.as_ref());
+            let (add_subnet, remove_subnet) =
+                delta(want.subnet_ids.as_ref(), have.subnet_ids.as_ref());
+            let (add_sg, remove_sg) = delta(
+                want.security_group_ids.as_ref(),
+                have.security_group_ids.as_ref(),
+            );
             self.0
                 .ec2
                 .modify_vpc_endpoint()

@@ -7,6 +7,7 @@ use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Tag};
 use berth_engine::{
     CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags,
 };
+use serde::{Deserialize, Serialize};
 
 use crate::Aws;
 use crate::error::{AllPages, AwsResultExt, ignore_not_found};
@@ -24,6 +25,17 @@ pub fn node(stack: &str, tags: &Tags) -> Node {
         .prop("immutable_tags", true)
         .prop("scan_on_push", true)
         .prop("lifecycle", canonical_json(LIFECYCLE))
+}
+
+/// A repository's properties, as create and update read them and discover writes them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    name: String,
+    immutable_tags: bool,
+    scan_on_push: bool,
+    /// Canonical JSON; empty when the repository has no lifecycle policy.
+    lifecycle: String,
 }
 
 pub struct EcrRepository(pub Aws);
@@ -69,14 +81,14 @@ impl EcrRepository {
     }
     async fn configure(
         &self,
-        node: &Resolved,
+        props: &Props,
         changes: Option<&[FieldChange]>,
     ) -> Result<(), CloudError> {
         let ecr = &self.0.ecr;
-        let repo = node.str("name")?;
+        let repo = &props.name;
         let touched = |f: &str| changes.is_none_or(|c| FieldChange::touches(c, f));
         if touched("immutable_tags") && changes.is_some() {
-            let m = if node.bool("immutable_tags")? {
+            let m = if props.immutable_tags {
                 ImageTagMutability::Immutable
             } else {
                 ImageTagMutability::Mutable
@@ -90,7 +102,7 @@ impl EcrRepository {
         }
         if touched("scan_on_push") && changes.is_some() {
             let scan = ImageScanningConfiguration::builder()
-                .scan_on_push(node.bool("scan_on_push")?)
+                .scan_on_push(props.scan_on_push)
                 .build();
             ecr.put_image_scanning_configuration()
                 .repository_name(repo)
@@ -102,7 +114,7 @@ impl EcrRepository {
         if touched("lifecycle") {
             ecr.put_lifecycle_policy()
                 .repository_name(repo)
-                .lifecycle_policy_text(node.str("lifecycle")?)
+                .lifecycle_policy_text(&props.lifecycle)
                 .send()
                 .await
                 .aws()?;
@@ -166,11 +178,14 @@ impl Kind for EcrRepository {
             let scan = repo
                 .image_scanning_configuration()
                 .is_some_and(|c| c.scan_on_push());
+            let props = Props {
+                name: name.to_string(),
+                immutable_tags: immutable,
+                scan_on_push: scan,
+                lifecycle: self.lifecycle(name).await?,
+            };
             let o = Observed::new(KIND, id, name)
-                .prop("name", name)
-                .prop("immutable_tags", immutable)
-                .prop("scan_on_push", scan)
-                .prop("lifecycle", self.lifecycle(name).await?)
+                .with_props(&props)
                 .with_tags(tags);
             found.push(outputs(
                 o,
@@ -183,10 +198,11 @@ impl Kind for EcrRepository {
     }
 
     async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let scan = ImageScanningConfiguration::builder()
-            .scan_on_push(node.bool("scan_on_push")?)
+            .scan_on_push(props.scan_on_push)
             .build();
-        let mutability = if node.bool("immutable_tags")? {
+        let mutability = if props.immutable_tags {
             ImageTagMutability::Immutable
         } else {
             ImageTagMutability::Mutable
@@ -195,18 +211,18 @@ impl Kind for EcrRepository {
             .0
             .ecr
             .create_repository()
-            .repository_name(node.str("name")?)
+            .repository_name(&props.name)
             .image_tag_mutability(mutability)
             .image_scanning_configuration(scan)
             .set_tags(Some(ecr_tags(&node.tags)?))
             .send()
             .await
             .aws()?;
-        self.configure(node, None).await?;
+        self.configure(&props, None).await?;
         let repo = out
             .repository()
             .ok_or_else(|| CloudError::fatal("CreateRepository returned no repository"))?;
-        let name = node.str("name")?;
+        let name = &props.name;
         let o = Observed::applied(KIND, node, name);
         Ok(outputs(
             o,
@@ -223,7 +239,8 @@ impl Kind for EcrRepository {
         changes: &[FieldChange],
         _cx: &OpCtx,
     ) -> Result<Observed, CloudError> {
-        self.configure(node, Some(changes)).await?;
+        let props: Props = node.typed()?;
+        self.configure(&props, Some(changes)).await?;
         let arn = current.outputs.get("arn").cloned().unwrap_or_default();
         self.0.ecr.apply_tags(&arn, changes).await?;
         let mut o = Observed::applied(KIND, node, &current.cloud_id);

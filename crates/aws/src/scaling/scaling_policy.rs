@@ -9,6 +9,7 @@ use aws_sdk_applicationautoscaling::types::{
 use berth_engine::{
     CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
 };
+use serde::{Deserialize, Serialize};
 
 use crate::Aws;
 use crate::error::{AllPages, AwsResultExt, ignore_not_found};
@@ -40,6 +41,18 @@ pub fn node(stack: &str, service: &str, metric: &str, target: u32, label: Option
     )
     .prop("target", target)
     .prop("label", label.unwrap_or_else(|| Value::from("")))
+}
+
+/// A scaling policy's properties, as create and update read them and discover writes them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    resource_id: String,
+    name: String,
+    metric: String,
+    target: u32,
+    /// The ALB and target group for `requests`; empty for `cpu`.
+    label: String,
 }
 
 pub struct ScalingPolicy(pub Aws);
@@ -80,27 +93,26 @@ impl Kind for ScalingPolicy {
                 let metric_suffix = p.policy_name().rsplit('-').next()?;
                 let config = p.target_tracking_scaling_policy_configuration();
                 let spec = config.and_then(|c| c.predefined_metric_specification());
+                let props = Props {
+                    resource_id: p.resource_id().to_string(),
+                    name: p.policy_name().to_string(),
+                    metric: spec
+                        .map(|s| s.predefined_metric_type().as_str())
+                        .unwrap_or_default()
+                        .to_string(),
+                    target: config.map(|c| c.target_value() as u32).unwrap_or_default(),
+                    label: spec
+                        .and_then(|s| s.resource_label())
+                        .unwrap_or_default()
+                        .to_string(),
+                };
                 Some(
                     Observed::new(
                         KIND,
                         format!("scaling/{service}-{metric_suffix}"),
                         p.policy_arn(),
                     )
-                    .prop("resource_id", p.resource_id())
-                    .prop("name", p.policy_name())
-                    .prop(
-                        "metric",
-                        spec.map(|s| s.predefined_metric_type().as_str())
-                            .unwrap_or_default(),
-                    )
-                    .prop(
-                        "target",
-                        config.map(|c| c.target_value() as u32).unwrap_or_default(),
-                    )
-                    .prop(
-                        "label",
-                        spec.and_then(|s| s.resource_label()).unwrap_or_default(),
-                    )
+                    .with_props(&props)
                     .output(out::ARN, p.policy_arn()),
                 )
             })
@@ -108,13 +120,14 @@ impl Kind for ScalingPolicy {
     }
 
     async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
+        let props: Props = node.typed()?;
         let mut spec = PredefinedMetricSpecification::builder()
-            .predefined_metric_type(MetricType::from(node.str("metric")?));
-        if let Some(label) = node.opt_str("label")? {
-            spec = spec.resource_label(label);
+            .predefined_metric_type(MetricType::from(props.metric.as_str()));
+        if !props.label.is_empty() {
+            spec = spec.resource_label(props.label);
         }
         let config = TargetTrackingScalingPolicyConfiguration::builder()
-            .target_value(node.float("target")?)
+            .target_value(f64::from(props.target))
             .predefined_metric_specification(
                 spec.build().map_err(|e| CloudError::fatal(e.to_string()))?,
             )
@@ -126,10 +139,10 @@ impl Kind for ScalingPolicy {
             .0
             .appscaling
             .put_scaling_policy()
-            .policy_name(node.str("name")?)
+            .policy_name(props.name)
             .service_namespace(ServiceNamespace::Ecs)
             .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-            .resource_id(node.str("resource_id")?)
+            .resource_id(props.resource_id)
             .policy_type(PolicyType::TargetTrackingScaling)
             .target_tracking_scaling_policy_configuration(config)
             .send()
@@ -150,14 +163,15 @@ impl Kind for ScalingPolicy {
     }
 
     async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
+        let props: Props = current.typed()?;
         let out = self
             .0
             .appscaling
             .delete_scaling_policy()
-            .policy_name(current.str("name")?)
+            .policy_name(props.name)
             .service_namespace(ServiceNamespace::Ecs)
             .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-            .resource_id(current.str("resource_id")?)
+            .resource_id(props.resource_id)
             .send()
             .await
             .aws();

@@ -7,6 +7,7 @@ use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace}
 use berth_engine::{
     CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
 };
+use serde::{Deserialize, Serialize};
 
 use crate::Aws;
 use crate::error::{AllPages, AwsResultExt, ignore_not_found};
@@ -36,6 +37,15 @@ pub fn node(
         .prop("max", max)
 }
 
+/// A scaling target's properties, as create and update read them and discover writes them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    resource_id: String,
+    min: i32,
+    max: i32,
+}
+
 pub struct ScalingTarget(pub Aws);
 
 /// `service/<stack>/<service>` -> the service name, when the cluster is the stack's.
@@ -59,15 +69,15 @@ pub(crate) async fn stack_resource_ids(aws: &Aws, stack: &str) -> Result<Vec<Str
 }
 
 impl ScalingTarget {
-    async fn register(&self, node: &Resolved) -> Result<(), CloudError> {
+    async fn register(&self, props: &Props) -> Result<(), CloudError> {
         self.0
             .appscaling
             .register_scalable_target()
             .service_namespace(ServiceNamespace::Ecs)
             .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-            .resource_id(node.str("resource_id")?)
-            .min_capacity(node.int("min")?)
-            .max_capacity(node.int("max")?)
+            .resource_id(&props.resource_id)
+            .min_capacity(props.min)
+            .max_capacity(props.max)
             .send()
             .await
             .aws()?;
@@ -108,11 +118,14 @@ impl Kind for ScalingTarget {
             .iter()
             .filter_map(|t| {
                 let service = service_of(t.resource_id(), stack)?;
+                let props = Props {
+                    resource_id: t.resource_id().to_string(),
+                    min: t.min_capacity(),
+                    max: t.max_capacity(),
+                };
                 Some(
                     Observed::new(KIND, names::scaling_target(service), t.resource_id())
-                        .prop("resource_id", t.resource_id())
-                        .prop("min", t.min_capacity())
-                        .prop("max", t.max_capacity())
+                        .with_props(&props)
                         .output(out::RESOURCE_ID, t.resource_id()),
                 )
             })
@@ -120,8 +133,9 @@ impl Kind for ScalingTarget {
     }
 
     async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
-        self.register(node).await?;
-        let id = node.str("resource_id")?;
+        let props: Props = node.typed()?;
+        self.register(&props).await?;
+        let id = &props.resource_id;
         Ok(Observed::applied(KIND, node, id).output(out::RESOURCE_ID, id))
     }
 
