@@ -111,12 +111,44 @@ def patch_delete_missing_capacity_provider():
     EC2ContainerServiceBackend.delete_capacity_provider = delete_capacity_provider
 
 
+def patch_acm_validates_through_dns():
+    """AWS issues a DNS-validated certificate once every name's validation CNAME resolves, and
+    never otherwise; moto issues every certificate 60 s after the request (ACM_VALIDATION_WAIT),
+    records or not. Issue it when each record is in a Route 53 zone of the account: a public
+    zone berth wrote to, or one a test uses to play the user's own DNS provider."""
+    from moto.acm.models import CertBundle
+    from moto.route53.models import route53_backends
+
+    original = CertBundle.check
+
+    def resolves(account_id, name, value):
+        zones = route53_backends[account_id]["aws"].zones.values()
+        return any(
+            r.name.rstrip(".") == name.rstrip(".") and r.type == "CNAME" and value in r.records
+            for zone in zones
+            for r in zone.rrsets
+        )
+
+    def check(self):
+        if self.type == "AMAZON_ISSUED" and self.status == "PENDING_VALIDATION":
+            options = self.describe()["Certificate"].get("DomainValidationOptions", [])
+            records = [o["ResourceRecord"] for o in options]
+            account_id = self.arn.split(":")[4]
+            if records and all(resolves(account_id, r["Name"], r["Value"]) for r in records):
+                self.status = "ISSUED"
+            return
+        original(self)
+
+    CertBundle.check = check
+
+
 if __name__ == "__main__":
     patch_create_service_keeps_settings()
     patch_private_namespace_zone_vpc()
     patch_nat_gateway_tag_filters()
     patch_autoscaling_not_found_code()
     patch_delete_missing_capacity_provider()
+    patch_acm_validates_through_dns()
     if os.environ.get("BERTH_EMULATOR_REALISTIC") == "1":
         # Slow and strict like AWS: see realistic.py. After the patches above, so its checks
         # run first. Imported without leaving a __pycache__ in scripts/.

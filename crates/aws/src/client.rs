@@ -43,6 +43,7 @@ pub struct Aws {
     pub ecr: aws_sdk_ecr::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub appscaling: aws_sdk_applicationautoscaling::Client,
+    pub acm: aws_sdk_acm::Client,
 }
 
 /// A problem with the connection itself, in one sentence.
@@ -138,6 +139,7 @@ impl Aws {
             ec2: client!(aws_sdk_ec2, &shared, &interceptors),
             servicediscovery: client!(aws_sdk_servicediscovery, &shared, &interceptors),
             route53: client!(aws_sdk_route53, &shared, &interceptors),
+            acm: client!(aws_sdk_acm, &shared, &interceptors),
             ssm: client!(aws_sdk_ssm, &shared, &interceptors),
             sts: client!(aws_sdk_sts, &shared, &interceptors),
             ecs: client!(aws_sdk_ecs, &shared, &interceptors),

@@ -10,6 +10,7 @@ pub mod iam;
 pub mod network;
 pub mod registry;
 pub mod scaling;
+pub mod tls;
 
 // What the kinds share, and the graph built from a manifest.
 pub mod client;
@@ -26,7 +27,7 @@ pub mod tags;
 
 // Each kind by its own name (`berth_aws::vpc`), wherever its area puts it.
 pub use compute::{autoscaling_group, launch_template};
-pub use dns::{discovery_service, namespace};
+pub use dns::{alias_record, discovery_service, namespace, route53};
 pub use ecs::{
     capacity_provider, cluster_capacity, ecs_cluster, ecs_service, log_group, task_definition,
 };
@@ -37,6 +38,7 @@ pub use network::{
 };
 pub use registry::ecr_repository;
 pub use scaling::{scaling_policy, scaling_target};
+pub use tls::{certificate, certificate_validation, validation_record};
 
 pub use client::{Aws, ConnectError, ConnectOptions};
 
@@ -47,11 +49,6 @@ pub use client::{Aws, ConnectError, ConnectOptions};
 /// (`internal/service/ec2/vpc_security_group.go`, `vpc_subnet.go`); berth gives 25.
 pub(crate) const NETWORK_RELEASE: std::time::Duration = std::time::Duration::from_secs(25 * 60);
 pub use stats::ApiStats;
-
-/// Borrowed property strings as the owned `Vec<String>` the SDK's builders take.
-pub(crate) fn owned(items: Vec<&str>) -> Vec<String> {
-    items.into_iter().map(str::to_string).collect()
-}
 
 /// Every resource kind berth manages, in one list: the registry, discovery and orphan
 /// clean-up are all built from it.
@@ -78,6 +75,10 @@ pub fn kinds(aws: &Aws) -> Vec<std::sync::Arc<dyn berth_engine::Kind>> {
         Arc::new(launch_template::LaunchTemplate(a())),
         Arc::new(autoscaling_group::AutoscalingGroup(a())),
         Arc::new(load_balancer::LoadBalancer(a())),
+        Arc::new(certificate::Certificate(a())),
+        Arc::new(certificate_validation::CertificateValidation(a())),
+        Arc::new(validation_record::ValidationRecord(a())),
+        Arc::new(alias_record::AliasRecord(a())),
         Arc::new(listener::Listener(a())),
         Arc::new(listener_rule::ListenerRule(a())),
         Arc::new(target_group::TargetGroup(a())),

@@ -22,6 +22,8 @@ pub mod out {
     pub const DNS_NAME: &str = "dns_name";
     pub const ZONE_ID: &str = "zone_id";
     pub const HOSTED_ZONE_ID: &str = "hosted_zone_id";
+    /// A DNS record's value.
+    pub const VALUE: &str = "value";
 }
 
 fn id(text: impl Into<String>) -> LogicalId {
@@ -97,6 +99,25 @@ pub fn load_balancer() -> LogicalId {
 }
 pub fn listener() -> LogicalId {
     id("listener/http")
+}
+pub fn https_listener() -> LogicalId {
+    id("listener/https")
+}
+
+// TLS and public DNS.
+pub fn certificate() -> LogicalId {
+    id("certificate")
+}
+pub fn certificate_validation() -> LogicalId {
+    id("certificate/issued")
+}
+/// The certificate's validation record for `domain`.
+pub fn validation_record(domain: &str) -> LogicalId {
+    id(format!("dns/validation-{domain}"))
+}
+/// The alias record of `name` (with or without its trailing dot).
+pub fn alias_record(name: &str) -> LogicalId {
+    id(format!("dns/alias-{}", name.trim_end_matches('.')))
 }
 
 // One of each per service.

@@ -17,7 +17,7 @@ pub struct ServiceStatus {
     pub task_definition: String,
     /// Healthy / total registered targets, for public services.
     pub targets: Option<(usize, usize)>,
-    /// `http://<alb dns>/<path>` for public services.
+    /// `https://<domain><path>` (or `http://<alb dns><path>` without TLS) for public services.
     pub url: Option<String>,
     /// `<service>.<zone>` inside the VPC.
     pub private_name: Option<String>,
@@ -30,7 +30,7 @@ pub async fn service_status(
     stack: &str,
     services: &[(String, Option<String>)],
     zone: Option<&str>,
-    alb_dns: Option<&str>,
+    base_url: Option<&str>,
 ) -> Result<Vec<ServiceStatus>, berth_engine::CloudError> {
     if services.is_empty() {
         return Ok(vec![]);
@@ -63,8 +63,8 @@ pub async fn service_status(
             targets: target_health(aws, s).await?,
             url: path
                 .as_ref()
-                .zip(alb_dns)
-                .map(|(p, dns)| format!("http://{dns}{p}")),
+                .zip(base_url)
+                .map(|(p, base)| format!("{base}{p}")),
             private_name: zone.map(|z| format!("{name}.{z}")),
             desired: s.desired_count(),
             running: s.running_count(),

@@ -37,6 +37,17 @@ pub struct Global {
         value_name = "PATH"
     )]
     pub file: PathBuf,
+    /// The environment to act on: one of the manifest's [env.NAME] tables, whose keys
+    /// override the rest of the file. Each environment is its own stack, named
+    /// <name>-<NAME>. Required when the manifest declares environments
+    #[arg(
+        long,
+        short = 'e',
+        global = true,
+        env = "BERTH_ENV",
+        value_name = "NAME"
+    )]
+    pub env: Option<String>,
     /// AWS region; overrides the manifest's `region` and AWS_REGION
     #[arg(long, global = true, env = "BERTH_REGION")]
     pub region: Option<String>,

@@ -13,9 +13,12 @@ use clap::Parser;
 
 use crate::args::Cli;
 
-/// Exit codes: 0 success, 1 failure, 2 invalid input (or pending changes with --detailed-exitcode).
+/// Exit codes: 0 success, 1 failure, 2 invalid input (or pending changes with
+/// --detailed-exitcode), 3 `up` did everything it could and waits on the user (DNS records
+/// to create at their provider; run it again once they are).
 pub const EXIT_FAILURE: u8 = 1;
 pub const EXIT_INVALID: u8 = 2;
+pub const EXIT_AWAITING_USER: u8 = 3;
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -16,8 +16,8 @@ use crate::args::Global;
 #[error("{0}")]
 pub struct InvalidInput(pub String);
 
-/// Read and validate the manifest. Every problem is reported, with file, line and column.
-pub fn load_manifest(path: &Path) -> Result<Manifest> {
+/// The manifest's file name (for messages) and text.
+pub fn read_manifest(path: &Path) -> Result<(String, String)> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         let hint = if e.kind() == std::io::ErrorKind::NotFound {
             "Run `berth init` to write one, or pass -f PATH"
@@ -26,11 +26,35 @@ pub fn load_manifest(path: &Path) -> Result<Manifest> {
         };
         InvalidInput(format!("cannot read {}: {e}. {hint}.", path.display()))
     })?;
-    let name = path.display().to_string();
-    // miette's report names the file, every problem with its position, and that nothing
-    // was sent to AWS.
-    berth_spec::parse(&name, &text)
-        .map_err(|err| InvalidInput(format!("{:?}", miette::Report::new(err))).into())
+    Ok((path.display().to_string(), text))
+}
+
+/// A manifest that failed validation, as miette's report: the file, every problem with its
+/// position, and that nothing was sent to AWS.
+pub fn invalid(err: berth_spec::SpecError) -> anyhow::Error {
+    InvalidInput(format!("{:?}", miette::Report::new(err))).into()
+}
+
+/// Read and validate the manifest of the environment `--env` names. Every problem is
+/// reported, with file, line and column.
+pub fn load_manifest(global: &Global) -> Result<Manifest> {
+    let (name, text) = read_manifest(&global.file)?;
+    let declared = berth_spec::environments(&text);
+    if global.env.is_none() && !declared.is_empty() {
+        // Never guess which stack a command is for.
+        return Err(InvalidInput(format!(
+            "{name} declares environments ({}): choose one with --env NAME (or BERTH_ENV=NAME). \
+             Each is its own stack, named <name>-<env>.",
+            declared.join(", ")
+        ))
+        .into());
+    }
+    let manifest = berth_spec::parse_env(&name, &text, global.env.as_deref()).map_err(invalid)?;
+    if let Some(env) = &manifest.environment {
+        // On stderr, so which stack a command acts on is never in doubt, even with -o json.
+        eprintln!("Environment `{env}`: stack `{}`", manifest.name);
+    }
+    Ok(manifest)
 }
 
 /// A connected, planned-for stack.
@@ -44,7 +68,7 @@ pub struct Session {
 impl Session {
     /// `refresh_ami`: plan the newest ECS-optimised AMI rather than the one running.
     pub async fn open(global: &Global, refresh_ami: bool) -> Result<Session> {
-        let manifest = load_manifest(&global.file)?;
+        let manifest = load_manifest(global)?;
         let aws = connect(global, &manifest).await?;
         let inputs = graph::inputs(&aws, &manifest, refresh_ami)
             .await
@@ -96,6 +120,7 @@ pub fn offline_nodes(manifest: &Manifest) -> Vec<Node> {
     graph::nodes(
         manifest,
         &Inputs {
+            public_zone: None,
             region,
             account: "(account)".into(),
             azs,

@@ -45,6 +45,41 @@ pub enum InputError {
     Ami(&'static str, berth_engine::CloudError),
     #[error("listing availability zones: {0}")]
     Zones(berth_engine::CloudError),
+    #[error("looking for the domain's public hosted zone in Route 53: {0}")]
+    Zone(berth_engine::CloudError),
+}
+
+/// The id of the public hosted zone that holds `domain`: the most specific one this account
+/// has (`app.example.com`, then `example.com`), one ListHostedZonesByName call per level.
+/// `None`: the domain's DNS is elsewhere, and the user writes the validation records.
+pub async fn public_zone(
+    aws: &crate::Aws,
+    domain: &str,
+) -> Result<Option<String>, berth_engine::CloudError> {
+    use crate::error::AwsResultExt;
+    let labels: Vec<&str> = domain.split('.').collect();
+    // Down to the registrable part; a zone for a bare TLD is not the user's.
+    for start in 0..labels.len().saturating_sub(1) {
+        let candidate = format!("{}.", labels[start..].join("."));
+        let out = aws
+            .route53
+            .list_hosted_zones_by_name()
+            .dns_name(&candidate)
+            .max_items(5)
+            .send()
+            .await
+            .aws()?;
+        let public = out
+            .hosted_zones()
+            .iter()
+            .find(|z| z.name() == candidate && !z.config().is_some_and(|c| c.private_zone()));
+        if let Some(zone) = public {
+            return Ok(Some(
+                zone.id().trim_start_matches("/hostedzone/").to_string(),
+            ));
+        }
+    }
+    Ok(None)
 }
 
 /// Look up the zones (one call) and, for EC2 capacity, the AMI: the one the instances run
@@ -105,7 +140,14 @@ pub async fn inputs(
     } else {
         None
     };
+    let public_zone = match &m.domain {
+        Some(domain) if m.certificate.is_none() => {
+            public_zone(aws, domain).await.map_err(InputError::Zone)?
+        }
+        _ => None,
+    };
     Ok(Inputs {
+        public_zone,
         region: aws.region.clone(),
         account: aws.account_id.clone(),
         azs,

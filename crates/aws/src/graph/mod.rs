@@ -7,17 +7,20 @@ use berth_spec::{Capacity, Endpoint, Manifest, NatMode, Service};
 
 use crate::names::{self, out};
 use crate::{
-    autoscaling_group, capacity_provider, cluster_capacity, discovery_service, ecr_repository,
-    ecs_cluster, ecs_service, eip, iam_role, instance_profile, internet_gateway, launch_template,
-    listener, listener_rule, load_balancer, log_group, namespace, nat_gateway, route_table,
-    scaling_policy, scaling_target, security_group, subnet, target_group, task_definition, vpc,
-    vpc_endpoint,
+    alias_record, autoscaling_group, capacity_provider, certificate, certificate_validation,
+    cluster_capacity, discovery_service, ecr_repository, ecs_cluster, ecs_service, eip, iam_role,
+    instance_profile, internet_gateway, launch_template, listener, listener_rule, load_balancer,
+    log_group, namespace, nat_gateway, route_table, scaling_policy, scaling_target, security_group,
+    subnet, target_group, task_definition, validation_record, vpc, vpc_endpoint,
 };
 
 /// What the graph needs from AWS before it can be drawn: facts, not resources.
 #[derive(Clone, Debug)]
 pub struct Inputs {
     pub region: String,
+    /// The public Route 53 hosted zone of `domain`, when this account has it: berth writes
+    /// the certificate's validation records and the alias to the load balancer there.
+    pub public_zone: Option<String>,
     /// The account the stack lives in: trust policies name it (confused-deputy guard).
     pub account: String,
     /// One per subnet pair, in order.
@@ -213,18 +216,30 @@ fn platform(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
 
     // Security groups: the internet reaches the load balancer only; tasks only from it.
     if any_public {
-        let http = security_group::Ingress::Cidr {
-            from: 80,
-            to: 80,
+        let from_internet = |port| security_group::Ingress::Cidr {
+            from: port,
+            to: port,
             cidr: "0.0.0.0/0".into(),
+        };
+        // With TLS, 80 stays open only to answer with the redirect to 443.
+        let (ingress, description) = if serves_https(m) {
+            (
+                vec![from_internet(80), from_internet(443)],
+                "HTTP and HTTPS from the internet to the load balancer",
+            )
+        } else {
+            (
+                vec![from_internet(80)],
+                "HTTP from the internet to the load balancer",
+            )
         };
         out.push(security_group::node(
             stack,
             tags,
             "alb",
             refer(names::vpc(), out::ID),
-            "HTTP from the internet to the load balancer",
-            vec![http],
+            description,
+            ingress,
         ));
     }
     let task_ingress = if !any_public {
@@ -323,12 +338,87 @@ fn platform(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
             )
             .after(names::internet_gateway()),
         );
-        out.push(listener::node(
-            stack,
-            tags,
-            refer(names::load_balancer(), out::ARN),
-        ));
+        out.extend(listeners(m, inputs));
     }
+    out
+}
+
+/// Whether the load balancer serves HTTPS: a domain berth gets a certificate for, or the
+/// user's own certificate.
+fn serves_https(m: &Manifest) -> bool {
+    m.domain.is_some() || m.certificate.is_some()
+}
+
+/// The listener the services' rules hang off: HTTPS when there is TLS, else HTTP.
+pub(crate) fn serving_listener(m: &Manifest) -> LogicalId {
+    if serves_https(m) {
+        names::https_listener()
+    } else {
+        names::listener()
+    }
+}
+
+/// The listeners, and with a domain the certificate, its validation and the DNS records.
+fn listeners(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
+    let (stack, tags) = (m.name.as_str(), &m.tags);
+    let alb = || refer(names::load_balancer(), out::ARN);
+    let mut out = Vec::new();
+    let certificate = match (&m.certificate, &m.domain) {
+        (Some(arn), _) => Value::from(arn.as_str()),
+        (None, Some(domain)) => {
+            let zone = inputs.public_zone.as_deref();
+            out.push(certificate::node(stack, tags, domain, &[], zone));
+            let mut records = Vec::new();
+            if let Some(zone) = zone {
+                let record = validation_record::node(
+                    stack,
+                    refer(names::certificate(), out::ARN),
+                    domain,
+                    zone,
+                );
+                records.push(record.id.clone());
+                out.push(record);
+                out.push(alias_record::node(
+                    stack,
+                    zone,
+                    domain,
+                    refer(names::load_balancer(), out::DNS_NAME),
+                    refer(names::load_balancer(), out::ZONE_ID),
+                ));
+            }
+            out.push(certificate_validation::node(
+                stack,
+                refer(names::certificate(), out::ARN),
+                zone.is_some(),
+                records,
+            ));
+            refer(names::certificate_validation(), out::ARN)
+        }
+        (None, None) => {
+            out.push(listener::node(
+                stack,
+                tags,
+                names::listener(),
+                alb(),
+                listener::Role::Http,
+            ));
+            return out;
+        }
+    };
+    out.push(listener::node(
+        stack,
+        tags,
+        names::listener(),
+        alb(),
+        listener::Role::RedirectToHttps,
+    ));
+    out.push(listener::node(
+        stack,
+        tags,
+        names::https_listener(),
+        alb(),
+        listener::Role::Https { certificate },
+    ));
     out
 }
 
@@ -403,7 +493,7 @@ fn service_nodes(m: &Manifest, inputs: &Inputs, s: &Service) -> Vec<Node> {
             stack,
             tags,
             name,
-            refer(names::listener(), out::ARN),
+            refer(serving_listener(m), out::ARN),
             refer(names::target_group(name), out::ARN),
             &s.path,
             priority as u32 + 1,

@@ -7,10 +7,16 @@ use berth_engine::{Node, OnChange};
 use super::{Inputs, nodes};
 
 fn example(file: &str) -> Vec<Node> {
+    example_in(file, None)
+}
+
+/// `public_zone`: the domain's hosted zone, as if the account had it.
+fn example_in(file: &str, public_zone: Option<&str>) -> Vec<Node> {
     let path = format!("{}/../../examples/{file}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap();
     let manifest = berth_spec::parse(file, &text).unwrap();
     let inputs = Inputs {
+        public_zone: public_zone.map(str::to_string),
         region: manifest
             .region
             .clone()
@@ -48,9 +54,17 @@ fn render(nodes: &[Node]) -> String {
 
 #[test]
 fn graphs_of_the_examples() {
-    for file in ["seed-ec2.toml", "fargate.toml", "network.toml"] {
+    for file in [
+        "seed-ec2.toml",
+        "fargate.toml",
+        "network.toml",
+        "https.toml",
+    ] {
         insta::assert_snapshot!(file, render(&example(file)));
     }
+    // With the domain's hosted zone in the account: the records too.
+    let in_zone = example_in("https.toml", Some("Z0EXAMPLE"));
+    insta::assert_snapshot!("https.toml in its zone", render(&in_zone));
 }
 
 #[tokio::test]
@@ -61,8 +75,18 @@ async fn deletion_order_agrees_with_the_references() {
     };
     let aws = crate::Aws::connect(&options).await.unwrap();
     let registry = crate::registry(&aws);
-    for file in ["seed-ec2.toml", "fargate.toml", "network.toml"] {
-        let nodes = example(file);
+    let files = [
+        "seed-ec2.toml",
+        "fargate.toml",
+        "network.toml",
+        "https.toml",
+    ];
+    for (file, zone) in files
+        .map(|f| (f, None))
+        .into_iter()
+        .chain([("https.toml", Some("Z0"))])
+    {
+        let nodes = example_in(file, zone);
         let kind_of = |id: &berth_engine::LogicalId| {
             nodes
                 .iter()

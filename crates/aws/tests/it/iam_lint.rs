@@ -35,6 +35,7 @@ fn policies(example: &str) -> Vec<(String, String)> {
         + extra;
     let manifest = berth_spec::parse(example, &text).unwrap();
     let inputs = Inputs {
+        public_zone: None,
         region: "eu-west-2".into(),
         account: "123456789012".into(),
         azs: vec!["eu-west-2a".into(), "eu-west-2b".into()],

@@ -28,6 +28,22 @@ async fn example_round_trips(file: &str, prefix: &str) -> BTreeSet<&'static str>
     let mut text = std::fs::read_to_string(path).unwrap();
     // Its own name: other tests share the emulator.
     text = text.replacen("name = \"", &format!("name = \"{stack}\"\n# was: "), 1);
+    // A domain of its own, in a public hosted zone of its own: berth writes the records.
+    let zone = format!("{stack}.test");
+    let public_zone = if text.contains("shop.example.com") {
+        text = text.replace("shop.example.com", &format!("app.{zone}"));
+        let made = aws
+            .route53
+            .create_hosted_zone()
+            .name(&zone)
+            .caller_reference(&stack)
+            .send()
+            .await
+            .unwrap();
+        Some(made.hosted_zone().unwrap().id().to_string())
+    } else {
+        None
+    };
     let manifest = berth_spec::parse(file, &text).unwrap();
     let inputs = berth_aws::graph::inputs(&aws, &manifest, false)
         .await
@@ -45,19 +61,29 @@ async fn example_round_trips(file: &str, prefix: &str) -> BTreeSet<&'static str>
     let kinds: Vec<&dyn Kind> = all.iter().map(|k| k.as_ref()).collect();
     let found = assert_round_trip(&kinds, &stack, &ordered).await;
     delete_all(&kinds, &stack, &ordered, &found).await;
+    if let Some(id) = public_zone {
+        aws.route53
+            .delete_hosted_zone()
+            .id(id)
+            .send()
+            .await
+            .unwrap();
+    }
     ordered.iter().map(|n| n.kind).collect()
 }
 
-/// Every one of the 27 kinds, across two examples: the network one (VPC, subnets, gateways,
-/// NAT, routes, endpoints, private zone, security groups) and the origin's EC2 stack
-/// (cluster, capacity, services, scaling, IAM, load balancer, registry, logs).
+/// Every kind, across three examples: the network one (VPC, subnets, gateways, NAT, routes,
+/// endpoints, private zone, security groups), the origin's EC2 stack (cluster, capacity,
+/// services, scaling, IAM, load balancer, registry, logs) and the HTTPS one (certificate,
+/// its validation and DNS records, in a public hosted zone of the test's own).
 #[tokio::test]
 async fn every_kind_round_trips() {
-    let (network, seed) = tokio::join!(
+    let (network, seed, https) = tokio::join!(
         example_round_trips("network.toml", "rt"),
         example_round_trips("seed-ec2.toml", "seedrt"),
+        example_round_trips("https.toml", "tlsrt"),
     );
-    let covered: BTreeSet<_> = network.union(&seed).copied().collect();
+    let covered: BTreeSet<_> = [network, seed, https].into_iter().flatten().collect();
     let aws = emulator().await;
     let all: BTreeSet<_> = berth_aws::kinds(&aws).iter().map(|k| k.name()).collect();
     assert_eq!(covered, all, "kinds no example exercises");

@@ -91,9 +91,14 @@ async fn up_locked(
     let started = Instant::now();
     let (inventory, plan) = planned(session, run).await?;
     let question = format!("Apply these changes to stack `{}`?", session.manifest.name);
-    let ok = confirm_and_apply(session, global, run, &inventory, &plan, yes, &question).await?;
+    let outcome =
+        confirm_and_apply(session, global, run, &inventory, &plan, yes, &question).await?;
     footer(session, run, started);
-    Ok(exit(ok != Some(false)))
+    Ok(match outcome {
+        None | Some(Outcome::Done) => ExitCode::SUCCESS,
+        Some(Outcome::AwaitingUser) => ExitCode::from(crate::EXIT_AWAITING_USER),
+        Some(Outcome::Failed) => ExitCode::from(crate::EXIT_FAILURE),
+    })
 }
 
 pub async fn down(global: &Global, run: &RunArgs, yes: bool) -> Result<ExitCode> {
@@ -126,12 +131,13 @@ async fn down_locked(
         "Delete every resource of stack `{}`?",
         session.manifest.name
     );
-    let Some(ok) =
+    let Some(outcome) =
         confirm_and_apply(session, global, run, &inventory, &plan, yes, &question).await?
     else {
         footer(session, run, started);
         return Ok(ExitCode::SUCCESS);
     };
+    let ok = outcome == Outcome::Done;
     // Prove it: a fresh sweep of every kind must find nothing tagged with the stack.
     let left = session.discover(run.parallelism.into()).await?;
     if ok && left.is_empty() {
@@ -150,8 +156,17 @@ async fn down_locked(
     Ok(exit(ok && left.is_empty()))
 }
 
-/// Show the plan, ask, apply. `None` when there was nothing to do; `Some(false)` when the
-/// apply failed or the user said no.
+/// How an apply ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    Done,
+    /// Stopped on a fault, or the user said no.
+    Failed,
+    /// Everything else done; the rest waits on the user (DNS validation at their provider).
+    AwaitingUser,
+}
+
+/// Show the plan, ask, apply. `None` when there was nothing to do.
 async fn confirm_and_apply(
     session: &Session,
     global: &Global,
@@ -160,13 +175,13 @@ async fn confirm_and_apply(
     plan: &Plan,
     yes: bool,
     question: &str,
-) -> Result<Option<bool>> {
+) -> Result<Option<Outcome>> {
     show_plan(global, plan)?;
     if !plan.has_changes() {
         return Ok(None);
     }
     if !confirm(yes, question)? {
-        return Ok(Some(false));
+        return Ok(Some(Outcome::Failed));
     }
     Ok(Some(execute(session, run, plan, inventory, global).await?))
 }
@@ -218,7 +233,7 @@ async fn execute(
     plan: &Plan,
     inventory: &Inventory,
     global: &Global,
-) -> Result<bool> {
+) -> Result<Outcome> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let view = progress::spawn(rx);
     let executor = Executor::new(session.registry.clone())
@@ -232,7 +247,13 @@ async fn execute(
         Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Output::Human => eprintln!("{}", report.render_summary()),
     }
-    Ok(report.is_success())
+    Ok(if report.is_success() {
+        Outcome::Done
+    } else if report.is_awaiting_user() {
+        Outcome::AwaitingUser
+    } else {
+        Outcome::Failed
+    })
 }
 
 /// Time and API calls, always; per-operation counts with --stats.

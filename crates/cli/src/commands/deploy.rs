@@ -21,7 +21,7 @@ pub async fn run(
     timeout: Duration,
 ) -> Result<ExitCode> {
     let started = Instant::now();
-    let manifest = load_manifest(&global.file)?;
+    let manifest = load_manifest(global)?;
     if !manifest.services.contains_key(service) {
         let known: Vec<&str> = manifest.services.keys().map(String::as_str).collect();
         bail!(

@@ -9,7 +9,7 @@ use crate::args::{Global, GraphFormat};
 use crate::session::{load_manifest, offline_nodes};
 
 pub fn run(global: &Global, format: GraphFormat) -> Result<ExitCode> {
-    let manifest = load_manifest(&global.file)?;
+    let manifest = load_manifest(global)?;
     let dot = to_dot(&manifest.name, &offline_nodes(&manifest));
     match format {
         GraphFormat::Dot => print!("{dot}"),

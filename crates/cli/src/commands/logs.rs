@@ -18,7 +18,7 @@ pub async fn run(
     follow: bool,
     json: bool,
 ) -> Result<ExitCode> {
-    let manifest = load_manifest(&global.file)?;
+    let manifest = load_manifest(global)?;
     if !manifest.services.contains_key(service) {
         bail!("no service `{service}` in {}", global.file.display());
     }

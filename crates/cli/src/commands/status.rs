@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use berth_aws::certificate::tls_status;
 use berth_aws::service_status::service_status;
 use berth_engine::{Action, plan};
 
@@ -46,15 +47,19 @@ async fn show(session: &Session, global: &Global, run: &RunArgs) -> Result<()> {
         .get(&"alb".into())
         .and_then(|o| o.outputs.get("dns_name"))
         .map(String::as_str);
-    let zone = session.manifest.network.private_zone.as_deref();
-    let service_rows = service_status(
-        &session.aws,
-        &session.manifest.name,
-        &services,
-        zone,
-        alb_dns,
-    )
-    .await?;
+    let m = &session.manifest;
+    let base_url = match (&m.domain, &m.certificate) {
+        (Some(domain), _) => Some(format!("https://{domain}")),
+        (None, Some(_)) => alb_dns.map(|dns| format!("https://{dns}")),
+        (None, None) => alb_dns.map(|dns| format!("http://{dns}")),
+    };
+    let zone = m.network.private_zone.as_deref();
+    let service_rows =
+        service_status(&session.aws, &m.name, &services, zone, base_url.as_deref()).await?;
+    let tls = match m.domain {
+        Some(_) if m.certificate.is_none() => tls_status(&session.aws, &m.name).await?,
+        _ => None,
+    };
     let rows: Vec<Row> = plan
         .steps
         .iter()
@@ -81,7 +86,11 @@ async fn show(session: &Session, global: &Global, run: &RunArgs) -> Result<()> {
         })
         .collect();
     if global.output == Output::Json {
-        let json = serde_json::json!({ "services": service_rows, "resources": rows });
+        let json = serde_json::json!({
+            "services": service_rows,
+            "certificate": tls,
+            "resources": rows,
+        });
         println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
         for s in &service_rows {
@@ -99,7 +108,16 @@ async fn show(session: &Session, global: &Global, run: &RunArgs) -> Result<()> {
                 println!("  private  {name}");
             }
         }
-        if !service_rows.is_empty() {
+        if let Some(tls) = &tls {
+            println!("certificate {}: {}", tls.domain, tls.status);
+            if tls.status == "PENDING_VALIDATION" && !tls.records_in_route53 {
+                println!("  create at your DNS provider, then run `berth up` again:");
+                for r in &tls.records {
+                    println!("    {}  CNAME  {}", r.name, r.value);
+                }
+            }
+        }
+        if !service_rows.is_empty() || tls.is_some() {
             println!();
         }
         println!(

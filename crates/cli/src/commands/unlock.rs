@@ -14,7 +14,7 @@ pub async fn run(global: &Global, force: bool) -> Result<ExitCode> {
             "unlocking lets two runs change the stack at once; make sure the holder is dead, then pass --force"
         );
     }
-    let manifest = load_manifest(&global.file)?;
+    let manifest = load_manifest(global)?;
     let aws = connect(global, &manifest).await?;
     match force_unlock(&aws, &manifest.name).await? {
         Some(h) => eprintln!(

@@ -3,19 +3,47 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use berth_spec::Azs;
+use berth_spec::{Azs, Manifest};
 
 use crate::args::{Global, Output};
-use crate::session::load_manifest;
+use crate::session::{invalid, load_manifest, read_manifest};
 
+/// The environment `--env` names, or every one the manifest declares (or the base).
 pub fn run(global: &Global) -> Result<ExitCode> {
-    let m = load_manifest(&global.file)?;
+    let manifests = if global.env.is_some() {
+        vec![load_manifest(global)?]
+    } else {
+        let (name, text) = read_manifest(&global.file)?;
+        berth_spec::parse_all(&name, &text).map_err(invalid)?
+    };
     if global.output == Output::Json {
-        println!("{}", serde_json::to_string_pretty(&m)?);
+        // One object without environments (as before they existed), else one per stack.
+        let json = match manifests.as_slice() {
+            [m] if m.environment.is_none() => serde_json::to_string_pretty(m)?,
+            all => serde_json::to_string_pretty(all)?,
+        };
+        println!("{json}");
         return Ok(ExitCode::SUCCESS);
     }
+    for (i, m) in manifests.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        summary(global, m);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn summary(global: &Global, m: &Manifest) {
     let net = &m.network;
-    println!("{} is valid: stack `{}`", global.file.display(), m.name);
+    match &m.environment {
+        Some(env) => println!(
+            "{} is valid for environment `{env}`: stack `{}`",
+            global.file.display(),
+            m.name
+        ),
+        None => println!("{} is valid: stack `{}`", global.file.display(), m.name),
+    }
     println!(
         "  region          {}",
         m.region
@@ -59,5 +87,4 @@ pub fn run(global: &Global) -> Result<ExitCode> {
             exposure
         );
     }
-    Ok(ExitCode::SUCCESS)
 }
