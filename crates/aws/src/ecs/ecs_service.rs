@@ -12,8 +12,9 @@ use aws_sdk_ecs::types::{
 };
 use berth_engine::{
     CloudError, Field, FieldChange, Json, Kind, Node, Observed, OpCtx, Owner, PropsExt, Resolved,
-    Tags, Value, json_set,
+    Tags, Value,
 };
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::Aws;
@@ -89,9 +90,49 @@ pub fn node(stack: &str, tags: &Tags, service: &str, spec: ServiceSpec) -> Node 
     node
 }
 
+/// The `deployment` property: the rollout's bounds, in percent of the desired count.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Deployment {
+    minimum_healthy_percent: i32,
+    maximum_percent: i32,
+}
+
 /// The rollout's bounds as the `deployment` property holds them.
 fn deployment_percents(min_healthy: i32, max: i32) -> Json {
-    json!({"minimum_healthy_percent": min_healthy, "maximum_percent": max})
+    json!(Deployment {
+        minimum_healthy_percent: min_healthy,
+        maximum_percent: max,
+    })
+}
+
+/// A service's properties, as create and update read them and discover writes them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    name: String,
+    cluster: String,
+    task_definition: String,
+    launch: String,
+    /// "" when there is none.
+    capacity_provider: String,
+    /// "" when there is none.
+    target_group: String,
+    container_port: i32,
+    subnets: Vec<String>,
+    security_group: String,
+    /// "" when there is none.
+    registry: String,
+    circuit_breaker: String,
+    deployment: Deployment,
+    rollout: String,
+    /// Create-only when autoscaled: the scaler owns it afterwards.
+    desired_count: i32,
+}
+
+/// A string property that is "" when absent, as an option.
+fn non_empty(s: &str) -> Option<&str> {
+    (!s.is_empty()).then_some(s)
 }
 
 pub struct EcsService(pub Aws);
@@ -119,7 +160,10 @@ fn observe(s: &AwsService, owner: Owner, tags: Tags) -> Option<Observed> {
     let vpc = s
         .network_configuration()
         .and_then(|n| n.awsvpc_configuration());
-    let subnets = json_set(vpc.iter().flat_map(|v| v.subnets()).map(String::as_str));
+    let mut subnets: Vec<String> = vpc.iter().flat_map(|v| v.subnets()).cloned().collect();
+    // A set: one order, no repeats, as the node's.
+    subnets.sort();
+    subnets.dedup();
     let dc = s.deployment_configuration();
     let breaker = dc.and_then(|d| d.deployment_circuit_breaker());
     let breaker = match breaker {
@@ -127,10 +171,10 @@ fn observe(s: &AwsService, owner: Owner, tags: Tags) -> Option<Observed> {
         Some(b) if b.enable() => "on",
         _ => "off",
     };
-    let deployment = deployment_percents(
-        dc.and_then(|d| d.minimum_healthy_percent()).unwrap_or(100),
-        dc.and_then(|d| d.maximum_percent()).unwrap_or(200),
-    );
+    let deployment = Deployment {
+        minimum_healthy_percent: dc.and_then(|d| d.minimum_healthy_percent()).unwrap_or(100),
+        maximum_percent: dc.and_then(|d| d.maximum_percent()).unwrap_or(200),
+    };
     let capacity = s
         .capacity_provider_strategy()
         .first()
@@ -145,50 +189,45 @@ fn observe(s: &AwsService, owner: Owner, tags: Tags) -> Option<Observed> {
         .cluster_arn()
         .and_then(|a| a.rsplit('/').next())
         .unwrap_or_default();
-    Some(
-        Observed::new(KIND, owner, s.service_arn()?)
-            .prop("name", name)
-            .prop("cluster", cluster)
-            .prop("task_definition", s.task_definition().unwrap_or_default())
-            .prop("launch", launch)
-            .prop(
-                "capacity_provider",
-                if launch == "ec2" { capacity } else { "" },
-            )
-            .prop(
-                "target_group",
-                lb.and_then(|l| l.target_group_arn()).unwrap_or_default(),
-            )
-            .prop(
-                "container_port",
-                lb.and_then(|l| l.container_port())
-                    .or_else(|| {
-                        s.service_registries()
-                            .first()
-                            .and_then(|r| r.container_port())
-                    })
-                    .unwrap_or(0),
-            )
-            .prop("subnets", subnets)
-            .prop(
-                "security_group",
-                vpc.and_then(|v| v.security_groups().first())
-                    .map(String::as_str)
-                    .unwrap_or_default(),
-            )
-            .prop(
-                "registry",
+    let props = Props {
+        name: name.to_string(),
+        cluster: cluster.to_string(),
+        task_definition: s.task_definition().unwrap_or_default().to_string(),
+        launch: launch.to_string(),
+        capacity_provider: if launch == "ec2" { capacity } else { "" }.to_string(),
+        target_group: lb
+            .and_then(|l| l.target_group_arn())
+            .unwrap_or_default()
+            .to_string(),
+        container_port: lb
+            .and_then(|l| l.container_port())
+            .or_else(|| {
                 s.service_registries()
                     .first()
-                    .and_then(|r| r.registry_arn())
-                    .unwrap_or_default(),
-            )
-            .prop("circuit_breaker", breaker)
-            .prop("deployment", deployment)
-            .prop("rollout", rollout_state(s).label())
-            .prop("desired_count", s.desired_count())
+                    .and_then(|r| r.container_port())
+            })
+            .unwrap_or(0),
+        subnets,
+        security_group: vpc
+            .and_then(|v| v.security_groups().first())
+            .cloned()
+            .unwrap_or_default(),
+        registry: s
+            .service_registries()
+            .first()
+            .and_then(|r| r.registry_arn())
+            .unwrap_or_default()
+            .to_string(),
+        circuit_breaker: breaker.to_string(),
+        deployment,
+        rollout: rollout_state(s).label().to_string(),
+        desired_count: s.desired_count(),
+    };
+    Some(
+        Observed::new(KIND, owner, s.service_arn()?)
             .output(out::ARN, s.service_arn().unwrap_or_default())
             .output(out::NAME, name)
+            .with_props(&props)
             .with_tags(tags),
     )
 }
@@ -207,18 +246,13 @@ fn deployment_configuration() -> DeploymentConfiguration {
 }
 
 /// Private subnets and the tasks' security group, for awsvpc (Fargate) tasks only.
-fn network_configuration(node: &Resolved) -> Result<Option<NetworkConfiguration>, CloudError> {
-    if node.str("launch")? == "ec2" {
+fn network_configuration(props: &Props) -> Result<Option<NetworkConfiguration>, CloudError> {
+    if props.launch == "ec2" {
         return Ok(None);
     }
     let vpc = AwsVpcConfiguration::builder()
-        .set_subnets(Some(
-            node.strs("subnets")?
-                .into_iter()
-                .map(str::to_string)
-                .collect(),
-        ))
-        .security_groups(node.str("security_group")?)
+        .set_subnets(Some(props.subnets.clone()))
+        .security_groups(&props.security_group)
         .assign_public_ip(AssignPublicIp::Disabled)
         .build()
         .map_err(|e| CloudError::fatal(e.to_string()))?;
@@ -543,15 +577,16 @@ impl Kind for EcsService {
     }
 
     async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
-        let (cluster, name) = (node.str("cluster")?, node.str("name")?);
+        let props: Props = node.typed()?;
+        let (cluster, name) = (props.cluster.as_str(), props.name.as_str());
         let mut call = self
             .0
             .ecs
             .create_service()
             .cluster(cluster)
             .service_name(name)
-            .task_definition(node.str("task_definition")?)
-            .desired_count(node.int("desired_count")?)
+            .task_definition(&props.task_definition)
+            .desired_count(props.desired_count)
             .deployment_configuration(deployment_configuration())
             .propagate_tags(PropagateTags::Service)
             .enable_ecs_managed_tags(true)
@@ -564,9 +599,9 @@ impl Kind for EcsService {
                 .build()
                 .map_err(|e| CloudError::fatal(e.to_string()))
         };
-        match node.str("launch")? {
+        match props.launch.as_str() {
             "ec2" => {
-                if let Some(provider) = node.opt_str("capacity_provider")? {
+                if let Some(provider) = non_empty(&props.capacity_provider) {
                     call = call.capacity_provider_strategy(strategy(provider)?);
                 }
                 // Spread across zones, then pack instances by memory.
@@ -592,26 +627,24 @@ impl Kind for EcsService {
                 };
                 call = call
                     .capacity_provider_strategy(strategy(provider)?)
-                    .set_network_configuration(network_configuration(node)?);
+                    .set_network_configuration(network_configuration(&props)?);
             }
         }
-        if let Some(tg) = node.opt_str("target_group")? {
+        if let Some(tg) = non_empty(&props.target_group) {
             let lb = LoadBalancer::builder()
                 .target_group_arn(tg)
                 .container_name(name)
-                .container_port(node.int("container_port")?)
+                .container_port(props.container_port)
                 .build();
             call = call
                 .load_balancers(lb)
                 .health_check_grace_period_seconds(30);
         }
-        if let Some(registry) = node.opt_str("registry")? {
+        if let Some(registry) = non_empty(&props.registry) {
             let mut r = ServiceRegistry::builder().registry_arn(registry);
-            if node.str("launch")? == "ec2" {
+            if props.launch == "ec2" {
                 // Bridge tasks have dynamic host ports: SRV records carry them.
-                r = r
-                    .container_name(name)
-                    .container_port(node.int("container_port")?);
+                r = r.container_name(name).container_port(props.container_port);
             }
             call = call.service_registries(r.build());
         }
@@ -634,7 +667,8 @@ impl Kind for EcsService {
         changes: &[FieldChange],
         cx: &OpCtx,
     ) -> Result<Observed, CloudError> {
-        let (cluster, name) = (node.str("cluster")?, node.str("name")?);
+        let props: Props = node.typed()?;
+        let (cluster, name) = (props.cluster.as_str(), props.name.as_str());
         let settings = [
             "task_definition",
             "desired_count",
@@ -658,14 +692,14 @@ impl Kind for EcsService {
                 .update_service()
                 .cluster(cluster)
                 .service(name)
-                .task_definition(node.str("task_definition")?)
+                .task_definition(&props.task_definition)
                 .deployment_configuration(deployment_configuration())
-                .set_network_configuration(network_configuration(node)?)
+                .set_network_configuration(network_configuration(&props)?)
                 // A failed rollout is tried again, not skipped because nothing else changed.
                 .force_new_deployment(rollout.is_some());
             // An autoscaled service's count is the scaler's: sent at create only.
             if !node.create_only.contains(&"desired_count") {
-                call = call.desired_count(node.int("desired_count")?);
+                call = call.desired_count(props.desired_count);
             }
             call.send().await.aws()?;
             self.wait_for_rollout(cluster, name, cx).await?;
@@ -681,7 +715,8 @@ impl Kind for EcsService {
 
     /// Scale to zero, delete (force), and wait until ECS has drained it.
     async fn delete(&self, current: &Observed, cx: &OpCtx) -> Result<(), CloudError> {
-        let cluster = current.str("cluster")?;
+        let props: Props = current.typed()?;
+        let cluster = props.cluster.as_str();
         let ecs = &self.0.ecs;
         match ecs
             .delete_service()
@@ -707,7 +742,7 @@ impl Kind for EcsService {
         .await?;
         // INACTIVE is not the end: tasks still stopping hold their network interfaces, and
         // with them the security group and subnets the next deletes need.
-        let name = current.str("name")?;
+        let name = props.name.as_str();
         cx.wait_until("the service's tasks to stop", || async {
             let up = self.tasks_not_stopped(cluster, name).await?;
             Ok(((up == 0).then_some(()), format!("{up} task(s) stopping")))

@@ -17,6 +17,7 @@ use aws_sdk_ecs::types::{
 use berth_engine::{
     CloudError, FieldChange, Kind, Node, Observed, OpCtx, Owner, PropsExt, Resolved, Tags, Value,
 };
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::Aws;
@@ -84,88 +85,95 @@ pub fn node(stack: &str, tags: &Tags, service: &str, spec: TaskSpec) -> Node {
     node
 }
 
+/// A task definition's properties, as create and update read them and discover writes them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Props {
+    family: String,
+    container: String,
+    network_mode: String,
+    compatibility: String,
+    task_cpu: Option<u32>,
+    task_memory: Option<u32>,
+    port: i32,
+    host_port: i32,
+    container_cpu: i32,
+    container_memory: i32,
+    env: BTreeMap<String, String>,
+    secrets: BTreeMap<String, String>,
+    user: String,
+    readonly_root: bool,
+    log_group: String,
+    region: String,
+    execution_role: String,
+    task_role: String,
+    /// Absent from a node when the manifest names no image: `berth deploy` owns it.
+    #[serde(default)]
+    image: String,
+}
+
 pub struct TaskDefinition(pub Aws);
 
 fn observe(td: &AwsTaskDefinition, owner: Owner, tags: Tags) -> Option<Observed> {
     let c = td.container_definitions().first()?;
     let port = c.port_mappings().first();
-    let env: BTreeMap<&str, &str> = c
+    let env: BTreeMap<String, String> = c
         .environment()
         .iter()
-        .filter_map(|kv| Some((kv.name()?, kv.value().unwrap_or_default())))
+        .filter_map(|kv| {
+            Some((
+                kv.name()?.to_string(),
+                kv.value().unwrap_or_default().to_string(),
+            ))
+        })
         .collect();
-    let secrets: BTreeMap<&str, &str> = c
+    let secrets: BTreeMap<String, String> = c
         .secrets()
         .iter()
-        .map(|s| (s.name(), s.value_from()))
+        .map(|s| (s.name().to_string(), s.value_from().to_string()))
         .collect();
     let log = c
         .log_configuration()
         .map(|l| l.options().cloned().unwrap_or_default())
         .unwrap_or_default();
     let arn = td.task_definition_arn()?;
+    let props = Props {
+        family: td.family().unwrap_or_default().to_string(),
+        container: c.name().unwrap_or_default().to_string(),
+        network_mode: td
+            .network_mode()
+            .map(|m| m.as_str())
+            .unwrap_or_default()
+            .to_string(),
+        compatibility: td
+            .requires_compatibilities()
+            .first()
+            .map(|c| c.as_str())
+            .unwrap_or("EC2")
+            .to_string(),
+        // Strings in the API ("256"); numbers here, as in the node.
+        task_cpu: td.cpu().and_then(|c| c.parse::<u32>().ok()),
+        task_memory: td.memory().and_then(|m| m.parse::<u32>().ok()),
+        port: port.and_then(|p| p.container_port()).unwrap_or_default(),
+        host_port: port.and_then(|p| p.host_port()).unwrap_or_default(),
+        container_cpu: c.cpu(),
+        container_memory: c.memory().unwrap_or_default(),
+        env,
+        secrets,
+        user: c.user().unwrap_or_default().to_string(),
+        readonly_root: c.readonly_root_filesystem().unwrap_or(false),
+        log_group: log.get("awslogs-group").cloned().unwrap_or_default(),
+        region: log.get("awslogs-region").cloned().unwrap_or_default(),
+        execution_role: td.execution_role_arn().unwrap_or_default().to_string(),
+        task_role: td.task_role_arn().unwrap_or_default().to_string(),
+        image: c.image().unwrap_or_default().to_string(),
+    };
     Some(
         Observed::new(KIND, owner, arn)
-            .prop("family", td.family().unwrap_or_default())
-            .prop("container", c.name().unwrap_or_default())
-            .prop(
-                "network_mode",
-                td.network_mode().map(|m| m.as_str()).unwrap_or_default(),
-            )
-            .prop(
-                "compatibility",
-                td.requires_compatibilities()
-                    .first()
-                    .map(|c| c.as_str())
-                    .unwrap_or("EC2"),
-            )
-            // Strings in the API ("256"); numbers here, as in the node.
-            .prop(
-                "task_cpu",
-                json!(td.cpu().and_then(|c| c.parse::<u32>().ok())),
-            )
-            .prop(
-                "task_memory",
-                json!(td.memory().and_then(|m| m.parse::<u32>().ok())),
-            )
-            .prop(
-                "port",
-                port.and_then(|p| p.container_port()).unwrap_or_default(),
-            )
-            .prop(
-                "host_port",
-                port.and_then(|p| p.host_port()).unwrap_or_default(),
-            )
-            .prop("container_cpu", c.cpu())
-            .prop("container_memory", c.memory().unwrap_or_default())
-            .prop("env", json!(env))
-            .prop("secrets", json!(secrets))
-            .prop("user", c.user().unwrap_or_default())
-            .prop(
-                "readonly_root",
-                c.readonly_root_filesystem().unwrap_or(false),
-            )
-            .prop(
-                "log_group",
-                log.get("awslogs-group")
-                    .map(String::as_str)
-                    .unwrap_or_default(),
-            )
-            .prop(
-                "region",
-                log.get("awslogs-region")
-                    .map(String::as_str)
-                    .unwrap_or_default(),
-            )
-            .prop(
-                "execution_role",
-                td.execution_role_arn().unwrap_or_default(),
-            )
-            .prop("task_role", td.task_role_arn().unwrap_or_default())
-            .prop("image", c.image().unwrap_or_default())
             .output(out::ARN, arn)
             .output(out::FAMILY, td.family().unwrap_or_default())
             .output(out::REVISION, td.revision())
+            .with_props(&props)
             .with_tags(tags),
     )
 }
@@ -177,65 +185,68 @@ impl TaskDefinition {
         node: &Resolved,
         keep_image: Option<&str>,
     ) -> Result<Observed, CloudError> {
-        let service = node.str("container")?;
-        let image = node.opt_str("image")?.or(keep_image).ok_or_else(|| {
+        let props: Props = node.typed()?;
+        let service = &props.container;
+        let image = Some(props.image.as_str())
+            .filter(|i| !i.is_empty())
+            .or(keep_image)
+            .ok_or_else(|| {
             CloudError::fatal(format!(
                 "service {service} has no image yet: set `image` in [service.{service}] or run `berth deploy {service} --image REF`"
             ))
         })?;
-        let env: BTreeMap<String, String> = node.decode("env")?;
-        let secrets: BTreeMap<String, String> = node.decode("secrets")?;
-        let secrets = secrets
+        let secrets = props
+            .secrets
             .iter()
             .map(|(name, arn)| Secret::builder().name(name).value_from(arn).build())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| CloudError::fatal(e.to_string()))?;
         let log = LogConfiguration::builder()
             .log_driver(LogDriver::Awslogs)
-            .options("awslogs-group", node.str("log_group")?)
-            .options("awslogs-region", node.str("region")?)
-            .options("awslogs-stream-prefix", node.str("container")?)
+            .options("awslogs-group", &props.log_group)
+            .options("awslogs-region", &props.region)
+            .options("awslogs-stream-prefix", &props.container)
             .build()
             .map_err(|e| CloudError::fatal(e.to_string()))?;
         let container = ContainerDefinition::builder()
-            .name(node.str("container")?)
+            .name(&props.container)
             .image(image)
             .essential(true)
-            .cpu(node.int("container_cpu")?)
-            .memory(node.int("container_memory")?)
+            .cpu(props.container_cpu)
+            .memory(props.container_memory)
             .port_mappings(
                 PortMapping::builder()
-                    .container_port(node.int("port")?)
-                    .host_port(node.int("host_port")?)
+                    .container_port(props.port)
+                    .host_port(props.host_port)
                     .protocol(TransportProtocol::Tcp)
                     .build(),
             )
             .set_environment(Some(
-                env.iter()
+                props
+                    .env
+                    .iter()
                     .map(|(k, v)| KeyValuePair::builder().name(k).value(v).build())
                     .collect(),
             ))
             .set_secrets(Some(secrets))
-            .user(node.str("user")?)
-            .readonly_root_filesystem(node.bool("readonly_root")?)
+            .user(&props.user)
+            .readonly_root_filesystem(props.readonly_root)
             .log_configuration(log)
             .build();
         let mut call = self
             .0
             .ecs
             .register_task_definition()
-            .family(node.str("family")?)
-            .network_mode(NetworkMode::from(node.str("network_mode")?))
-            .requires_compatibilities(Compatibility::from(node.str("compatibility")?))
-            .execution_role_arn(node.str("execution_role")?)
-            .task_role_arn(node.str("task_role")?)
+            .family(&props.family)
+            .network_mode(NetworkMode::from(props.network_mode.as_str()))
+            .requires_compatibilities(Compatibility::from(props.compatibility.as_str()))
+            .execution_role_arn(&props.execution_role)
+            .task_role_arn(&props.task_role)
             .container_definitions(container)
             .set_tags(Some(ecs_tags(&node.tags)));
-        let (cpu, memory): (Option<u32>, Option<u32>) =
-            (node.decode("task_cpu")?, node.decode("task_memory")?);
         call = call
-            .set_cpu(cpu.map(|c| c.to_string()))
-            .set_memory(memory.map(|m| m.to_string()));
+            .set_cpu(props.task_cpu.map(|c| c.to_string()))
+            .set_memory(props.task_memory.map(|m| m.to_string()));
         let out = call.send().await.aws()?;
         let td = out
             .task_definition()
@@ -326,16 +337,18 @@ impl Kind for TaskDefinition {
             o.outputs = current.outputs.clone();
             return Ok(o);
         }
-        self.register(node, current.opt_str("image")?).await
+        let current_props: Props = current.typed()?;
+        let image = Some(current_props.image.as_str()).filter(|i| !i.is_empty());
+        self.register(node, image).await
     }
 
     /// Deregister every active revision of the family.
     async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
         let ecs = &self.0.ecs;
-        let family = current.str("family")?;
+        let props: Props = current.typed()?;
         let arns = ecs
             .list_task_definitions()
-            .family_prefix(family)
+            .family_prefix(props.family)
             .status(TaskDefinitionStatus::Active)
             .into_paginator()
             .items()
