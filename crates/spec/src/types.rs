@@ -260,6 +260,9 @@ pub struct Service {
     /// Secrets by variable name: ARNs of SSM parameters or Secrets Manager secrets, resolved
     /// by ECS when a task starts; the execution role may read exactly these.
     pub secrets: BTreeMap<String, String>,
+    /// Writable directories (sorted) on the container's read-only root filesystem, each a
+    /// fresh empty volume per task. Default `["/tmp"]`; `[]` for none.
+    pub scratch: Vec<String>,
     pub autoscaling: Option<Autoscaling>,
 }
 

@@ -72,6 +72,18 @@ const CASES: &[(&str, &str, usize, &str)] = &[
         "can only use a certificate from its own region",
     ),
     (
+        "relative scratch path",
+        "name = \"hello\"\n[service.web]\nscratch = [\"/tmp\", \"cache\"]\n",
+        3,
+        "`cache` is not an absolute path below /",
+    ),
+    (
+        "scratch path listed twice",
+        "name = \"hello\"\n[service.web]\nscratch = [\"/tmp\", \"/tmp\"]\n",
+        3,
+        "`/tmp` is listed twice",
+    ),
+    (
         "unknown service key",
         "name = \"hello\"\n[service.web]\nhealth-check = \"/\"\n",
         3,

@@ -25,6 +25,7 @@ pub(super) const KEYS: &[&str] = &[
     "path",
     "env",
     "secrets",
+    "scratch",
     "autoscaling",
 ];
 
@@ -307,6 +308,7 @@ fn service(
             format!("`{both}` is in both [env] and [secrets]; keep it in one of them"),
         );
     }
+    let scratch = scratch(cx, t);
     let autoscaling = autoscaling::autoscaling(
         cx,
         t,
@@ -327,6 +329,7 @@ fn service(
         path: path.0,
         env,
         secrets,
+        scratch,
         autoscaling,
     }
 }
@@ -355,4 +358,55 @@ fn url_path(cx: &mut Cx, t: &Tbl, key: &str, default: &str) -> (String, Option<R
         );
     }
     (sp.v, Some(sp.span))
+}
+
+/// What `scratch` holds when the manifest leaves it out: ordinary apps write to /tmp.
+pub(crate) const DEFAULT_SCRATCH: &str = "/tmp";
+/// ECS's limit on a task's volumes is higher; more scratch paths than this is a smell.
+const MAX_SCRATCH: usize = 10;
+
+/// `scratch`: writable directories on an otherwise read-only root filesystem.
+fn scratch(cx: &mut Cx, t: &Tbl) -> Vec<String> {
+    let eg = "scratch = [\"/tmp\", \"/var/cache/app\"]";
+    let Some(arr) = cx.array(t, "scratch", eg) else {
+        return if t.has("scratch") {
+            vec![]
+        } else {
+            vec![DEFAULT_SCRATCH.to_string()]
+        };
+    };
+    let field = t.field("scratch");
+    if arr.v.len() > MAX_SCRATCH {
+        cx.err(
+            arr.span.clone(),
+            &field,
+            format!("at most {MAX_SCRATCH} scratch paths; mount a parent directory instead"),
+        );
+    }
+    let mut paths: Vec<String> = Vec::new();
+    for p in cx.strings(&field, arr.v, eg) {
+        let why = if !p.v.starts_with('/') || p.v == "/" {
+            Some("is not an absolute path below /")
+        } else if p.v.ends_with('/') {
+            Some("ends with `/`")
+        } else if p.v.split('/').any(|seg| seg == ".." || seg == ".") {
+            Some("has `.` or `..` in it")
+        } else if !p
+            .v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/_.-".contains(c))
+        {
+            Some("has characters other than letters, digits and /_.-")
+        } else if paths.contains(&p.v) {
+            Some("is listed twice")
+        } else {
+            None
+        };
+        match why {
+            Some(why) => cx.err(p.span, &field, format!("`{}` {why}; write e.g. {eg}", p.v)),
+            None => paths.push(p.v),
+        }
+    }
+    paths.sort();
+    paths
 }
