@@ -10,9 +10,10 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{
-    Compatibility, ContainerDefinition, KeyValuePair, LogConfiguration, LogDriver, NetworkMode,
-    PortMapping, Secret, TaskDefinition as AwsTaskDefinition, TaskDefinitionFamilyStatus,
-    TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
+    Compatibility, ContainerDefinition, KeyValuePair, LogConfiguration, LogDriver, MountPoint,
+    NetworkMode, PortMapping, Secret, TaskDefinition as AwsTaskDefinition,
+    TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
+    Volume,
 };
 use berth_engine::{
     CloudError, FieldChange, Kind, Node, Observed, OpCtx, Owner, PropsExt, Resolved, Tags, Value,
@@ -28,6 +29,25 @@ use crate::tags::TagApi;
 use crate::tags::owned_id;
 
 pub const KIND: &str = "task_definition";
+/// The prefix of the scratch volumes' names.
+const SCRATCH: &str = "scratch";
+
+/// The volume behind a scratch path: `/var/cache/app` -> `scratch-var-cache-app`. A volume
+/// with no host path is a fresh empty directory for each task, on EC2 (a Docker volume) and
+/// on Fargate (in the task's ephemeral storage) alike (ECS developer guide, "Bind mounts").
+fn scratch_volume(path: &str) -> String {
+    let tail: String = path
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("{SCRATCH}{tail}")
+}
 /// hello's image runs as this user; berth runs every container as non-root.
 const USER: &str = "10001:10001";
 
@@ -41,6 +61,8 @@ pub struct TaskSpec {
     /// Variable name -> ARN of an SSM parameter or Secrets Manager secret.
     pub secrets: BTreeMap<String, String>,
     pub health_path: String,
+    /// Writable directories on the read-only root filesystem.
+    pub scratch: Vec<String>,
     pub launch: &'static str,
     pub execution_role: Value,
     pub task_role: Value,
@@ -75,6 +97,15 @@ pub fn node(stack: &str, tags: &Tags, service: &str, spec: TaskSpec) -> Node {
         .prop("secrets", Value::Lit(json!(spec.secrets)))
         .prop("user", USER)
         .prop("readonly_root", true)
+        .prop(
+            "scratch",
+            Value::Set(
+                spec.scratch
+                    .iter()
+                    .map(|p| Value::from(p.as_str()))
+                    .collect(),
+            ),
+        )
         .prop("log_group", spec.log_group)
         .prop("region", spec.region.as_str())
         .prop("execution_role", spec.execution_role)
@@ -103,6 +134,8 @@ struct Props {
     secrets: BTreeMap<String, String>,
     user: String,
     readonly_root: bool,
+    /// Container paths, each its own task-scoped volume (see [`scratch_volume`]).
+    scratch: Vec<String>,
     log_group: String,
     region: String,
     execution_role: String,
@@ -162,6 +195,16 @@ fn observe(td: &AwsTaskDefinition, owner: Owner, tags: Tags) -> Option<Observed>
         secrets,
         user: c.user().unwrap_or_default().to_string(),
         readonly_root: c.readonly_root_filesystem().unwrap_or(false),
+        scratch: {
+            let mut paths: Vec<String> = c
+                .mount_points()
+                .iter()
+                .filter(|m| m.source_volume().is_some_and(|v| v.starts_with(SCRATCH)))
+                .filter_map(|m| m.container_path().map(str::to_string))
+                .collect();
+            paths.sort();
+            paths
+        },
         log_group: log.get("awslogs-group").cloned().unwrap_or_default(),
         region: log.get("awslogs-region").cloned().unwrap_or_default(),
         execution_role: td.execution_role_arn().unwrap_or_default().to_string(),
@@ -231,6 +274,19 @@ impl TaskDefinition {
             .set_secrets(Some(secrets))
             .user(&props.user)
             .readonly_root_filesystem(props.readonly_root)
+            .set_mount_points(Some(
+                props
+                    .scratch
+                    .iter()
+                    .map(|path| {
+                        MountPoint::builder()
+                            .source_volume(scratch_volume(path))
+                            .container_path(path)
+                            .read_only(false)
+                            .build()
+                    })
+                    .collect(),
+            ))
             .log_configuration(log)
             .build();
         let mut call = self
@@ -243,6 +299,13 @@ impl TaskDefinition {
             .execution_role_arn(&props.execution_role)
             .task_role_arn(&props.task_role)
             .container_definitions(container)
+            .set_volumes(Some(
+                props
+                    .scratch
+                    .iter()
+                    .map(|path| Volume::builder().name(scratch_volume(path)).build())
+                    .collect(),
+            ))
             .set_tags(Some(ecs_tags(&node.tags)));
         call = call
             .set_cpu(props.task_cpu.map(|c| c.to_string()))

@@ -525,6 +525,7 @@ fn service_nodes(m: &Manifest, inputs: &Inputs, s: &Service) -> Vec<Node> {
             env: s.env.clone(),
             secrets: s.secrets.clone(),
             health_path: s.health_check.clone(),
+            scratch: s.scratch.clone(),
             launch: if ec2 { "ec2" } else { "fargate" },
             execution_role: refer(names::role("execution"), out::ARN),
             task_role: refer(names::role("task"), out::ARN),

@@ -512,6 +512,18 @@ async fn fargate_stack_up_converge_deploy_down() {
         .map(|s| (s.name(), s.value_from()))
         .collect();
     assert_eq!(secrets, vec![("API_TOKEN", secret)]);
+    // A read-only root, and a writable /tmp: a task-scoped volume with no host path.
+    assert_eq!(c.readonly_root_filesystem(), Some(true));
+    let mounts: Vec<_> = c
+        .mount_points()
+        .iter()
+        .map(|m| (m.source_volume(), m.container_path(), m.read_only()))
+        .collect();
+    assert_eq!(mounts, [(Some("scratch-tmp"), Some("/tmp"), Some(false))]);
+    let volumes = td.task_definition().unwrap().volumes();
+    assert_eq!(volumes.len(), 1);
+    assert_eq!(volumes[0].name(), Some("scratch-tmp"));
+    assert!(volumes[0].host().is_none(), "no host path: fresh per task");
 
     assert_network_security(&aws, &stack, "8080-8080").await;
     assert_iam(&aws, &stack).await;
