@@ -85,7 +85,11 @@ fn service_defaults_and_empty_strings() {
     );
     assert!(web.public);
     assert!(web.autoscaling.is_none());
-    assert_eq!(web.scratch, ["/tmp"], "a writable /tmp unless told otherwise");
+    assert_eq!(
+        web.scratch,
+        ["/tmp"],
+        "a writable /tmp unless told otherwise"
+    );
     let none = parse("b", "name = \"hello\"\n[service.web]\nscratch = []\n").unwrap();
     assert!(none.services["web"].scratch.is_empty());
 }
