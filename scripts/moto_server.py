@@ -132,9 +132,9 @@ def patch_acm_validates_through_dns():
     def check(self):
         if self.type == "AMAZON_ISSUED" and self.status == "PENDING_VALIDATION":
             options = self.describe()["Certificate"].get("DomainValidationOptions", [])
-            records = [o["ResourceRecord"] for o in options]
+            records = [o.get("ResourceRecord") for o in options]
             account_id = self.arn.split(":")[4]
-            if records and all(resolves(account_id, r["Name"], r["Value"]) for r in records):
+            if records and all(r and resolves(account_id, r["Name"], r["Value"]) for r in records):
                 self.status = "ISSUED"
             return
         original(self)

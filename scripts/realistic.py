@@ -46,10 +46,14 @@ _IAM_PROPAGATING: dict[tuple[str, str], float] = {}  # (account, instance profil
 _EC2_INVISIBLE: dict[str, float] = {}  # new EC2 id -> end of NotFound window
 _ENDPOINT_PENDING: dict[str, float] = {}  # vpce id -> end of `pending`
 _SD_OPERATIONS: dict[str, tuple[float, float]] = {}  # Cloud Map operation id -> (start, end)
+_ACM_RECORDS: dict[str, float] = {}  # certificate arn -> when its validation records appear
+_ACM_ISSUE: dict[str, float] = {}  # certificate arn -> when ACM issues it (CNAMEs in place)
+_ACM_IN_USE: dict[str, float] = {}  # certificate arn -> end of ResourceInUse after its listener
 
 _ALL_STATE: list[Any] = [_NAT_PENDING, _NAT_DELETING, _LB_PROVISIONING, _LINGER, _SERVICES,
                          _CLUSTER_ATTACH, _CP_DELETING, _ASG_DELETING, _IAM_PROPAGATING,
-                         _EC2_INVISIBLE, _ENDPOINT_PENDING, _SD_OPERATIONS]
+                         _EC2_INVISIBLE, _ENDPOINT_PENDING, _SD_OPERATIONS, _ACM_RECORDS, _ACM_ISSUE,
+                         _ACM_IN_USE]
 
 
 def _now() -> float:
@@ -1113,6 +1117,75 @@ def patch_reset_clears_state():
     MotoAPIBackend.reset = reset_
 
 
+# ==================================================================================================
+# n. ACM certificates
+# ==================================================================================================
+def patch_acm_certificate_lifecycle():
+    """AWS: a DNS-validated certificate's validation records are not in DescribeCertificate
+    right after RequestCertificate: DomainValidationOptions lists each name without a
+    ResourceRecord for a few seconds (Terraform waits for them:
+    internal/service/acm certificate.go waitCertificateDomainValidationsAvailable). Once the
+    CNAMEs resolve, ACM takes minutes more to issue it (ACM user guide, "DNS validation": "it
+    can take up to 30 minutes"; Terraform's aws_acm_certificate_validation waits 75). And a
+    certificate a listener used is refused by DeleteCertificate with ResourceInUseException
+    for a while after the listener is gone (Terraform's resourceCertificateDelete retries it
+    for certificateCrossServicePropagationTimeout). moto: records at once, issued as soon as
+    the plain patch sees the CNAME, deletable at once."""
+    from moto.acm.models import AWSCertificateManagerBackend, CertBundle
+    from moto.core.exceptions import JsonRESTError
+    from moto.elbv2.models import ELBv2Backend, elbv2_backends
+
+    describe = CertBundle.describe
+    check = CertBundle.check
+    delete = AWSCertificateManagerBackend.delete_certificate
+    delete_listener = ELBv2Backend.delete_listener
+
+    def describe_(self):
+        result = describe(self)
+        with _LOCK:
+            assigned = _ACM_RECORDS.setdefault(self.arn, _until("acm_records"))
+        if _now() < assigned:
+            for option in result["Certificate"].get("DomainValidationOptions", []):
+                option.pop("ResourceRecord", None)
+        return result
+
+    def check_(self):
+        if self.type == "AMAZON_ISSUED" and self.status == "PENDING_VALIDATION":
+            was = self.status
+            check(self)  # the plain patch: ISSUED once every CNAME exists
+            if self.status == "ISSUED" and was != "ISSUED":
+                with _LOCK:
+                    issued = _ACM_ISSUE.setdefault(self.arn, _until("acm_issue"))
+                if _now() < issued:
+                    self.status = "PENDING_VALIDATION"
+            return
+        check(self)
+
+    def delete_certificate(self, arn):
+        with _LOCK:
+            held = _ACM_IN_USE.get(arn)
+        elbv2 = elbv2_backends[self.account_id][self.region_name]
+        in_use = any(arn in (getattr(listener, "certificates", None) or [])
+                     for lb in elbv2.load_balancers.values()
+                     for listener in lb.listeners.values())
+        if in_use or _active(held):
+            raise JsonRESTError("ResourceInUseException", f"Certificate {arn} in use by a load balancer")
+        return delete(self, arn)
+
+    def delete_listener_(self, listener_arn):
+        listener = delete_listener(self, listener_arn)
+        with _LOCK:
+            for cert in getattr(listener, "certificates", None) or []:
+                _ACM_IN_USE[cert] = _until("cert_release")
+        return listener
+
+    CertBundle.describe = describe_
+    CertBundle.check = check_
+    AWSCertificateManagerBackend.delete_certificate = delete_certificate
+    ELBv2Backend.delete_listener = delete_listener_
+
+
+
 def apply_all() -> None:
     """Install every realistic behaviour. Call after the plain patches in moto_server.py: the
     CreateService checks then run before the plain CreateService patch and moto."""
@@ -1133,6 +1206,7 @@ def apply_all() -> None:
     patch_ec2_read_after_create()
     patch_vpc_endpoint_pending()
     patch_namespace_operation_pending()
+    patch_acm_certificate_lifecycle()
     patch_reset_clears_state()
     table = ", ".join(f"{k}={v:g}s" for k, v in DURATIONS.items())
     print(f"berth emulator: realistic mode, scale {SCALE:g}: {table}", file=sys.stderr, flush=True)

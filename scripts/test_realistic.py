@@ -98,7 +98,7 @@ class Aws:
     def __init__(self, url):
         kw = dict(region_name=REGION, endpoint_url=url, aws_access_key_id="testing",
                   aws_secret_access_key="testing")
-        for name in ("ec2", "ecs", "elbv2", "autoscaling", "iam", "logs", "servicediscovery"):
+        for name in ("ec2", "ecs", "elbv2", "autoscaling", "iam", "logs", "servicediscovery", "acm", "route53"):
             client = boto3.client(name, **kw)
             client.meta.events.register("before-parse", self._record(name))
             setattr(self, name, client)
@@ -547,6 +547,46 @@ def check_endpoints_and_namespaces(aws):
     return "interface endpoint pending->available; GetOperation SUBMITTED/PENDING->SUCCESS"
 
 
+def check_certificate(aws):
+    zone_name = f"{aws.name('acm')}.test"
+    zone = aws.route53.create_hosted_zone(Name=zone_name, CallerReference=zone_name)["HostedZone"]["Id"]
+    t0 = time.monotonic()
+    arn = aws.acm.request_certificate(DomainName=f"app.{zone_name}", ValidationMethod="DNS")["CertificateArn"]
+
+    def describe():
+        return aws.acm.describe_certificate(CertificateArn=arn)["Certificate"]
+
+    options = describe()["DomainValidationOptions"]
+    check(options and all("ResourceRecord" not in o for o in options), f"records right after the request: {options}")
+    before(t0, "acm_records", "validation records")
+    after(t0, "acm_records")
+    record = describe()["DomainValidationOptions"][0]["ResourceRecord"]
+    aws.route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{
+        "Action": "UPSERT", "ResourceRecordSet": {
+            "Name": record["Name"], "Type": "CNAME", "TTL": 300, "ResourceRecords": [{"Value": record["Value"]}]}}]})
+    t1 = time.monotonic()
+    check(describe()["Status"] == "PENDING_VALIDATION", "issued the moment its record exists")
+    before(t1, "acm_issue", "ACM issuance")
+    after(t1, "acm_issue")
+    check(describe()["Status"] == "ISSUED", f"still {describe()['Status']} after acm_issue")
+
+    vpc, subnets, sg, _ = aws.vpc("10.12.0.0/16")
+    lb = aws.elbv2.create_load_balancer(Name=aws.name("alb"), Subnets=subnets, SecurityGroups=[sg],
+                                        Scheme="internet-facing", Type="application")["LoadBalancers"][0]
+    listener = aws.elbv2.create_listener(
+        LoadBalancerArn=lb["LoadBalancerArn"], Port=443, Protocol="HTTPS", Certificates=[{"CertificateArn": arn}],
+        DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}],
+    )["Listeners"][0]["ListenerArn"]
+    expect_error(aws.acm.delete_certificate, "ResourceInUseException", CertificateArn=arn)
+    aws.elbv2.delete_listener(ListenerArn=listener)
+    t2 = time.monotonic()
+    expect_error(aws.acm.delete_certificate, "ResourceInUseException", CertificateArn=arn)
+    before(t2, "cert_release", "certificate release")
+    after(t2, "cert_release")
+    aws.acm.delete_certificate(CertificateArn=arn)
+    return "records after acm_records; ISSUED acm_issue after the CNAME; in use until cert_release after its listener"
+
+
 CHECKS = [
     ("a", "NAT gateway", check_nat_gateway),
     ("b", "ALB", check_load_balancer),
@@ -561,6 +601,7 @@ CHECKS = [
     ("k", "tiny pages", check_tiny_pages),
     ("l", "EC2 read-after-create", check_read_after_create),
     ("m", "VPC endpoint, Cloud Map operation", check_endpoints_and_namespaces),
+    ("n", "ACM certificate", check_certificate),
 ]
 
 
@@ -575,7 +616,7 @@ def main():
         aws.first_vpcs = aws.ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
         aws.ecs.list_clusters(), aws.elbv2.describe_load_balancers()
         aws.autoscaling.describe_auto_scaling_groups(), aws.iam.list_roles(), aws.logs.describe_log_groups()
-        aws.sd.list_namespaces()
+        aws.sd.list_namespaces(), aws.acm.list_certificates(), aws.route53.list_hosted_zones()
         for letter, title, run in CHECKS:
             t = time.monotonic()
             try:

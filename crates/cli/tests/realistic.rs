@@ -72,12 +72,38 @@ async fn seed_ec2_stack_with_a_private_service_on_realistic_aws() {
     converges_and_leaves_nothing(&text, &stack).await;
 }
 
+/// With HTTPS on a domain whose public zone is in the account: records that ACM assigns
+/// late, issuance minutes after the CNAME, a certificate in use after its listener is gone.
 #[tokio::test]
-async fn fargate_stack_with_a_private_service_on_realistic_aws() {
+async fn fargate_stack_with_a_private_service_and_https_on_realistic_aws() {
+    use_realistic();
     let stack = unique_stack("rfg");
+    let zone = format!("{stack}.test");
+    let aws = aws().await;
+    let made = aws
+        .route53
+        .create_hosted_zone()
+        .name(&zone)
+        .caller_reference(&stack)
+        .send()
+        .await
+        .unwrap();
     let text = in_range(&example("fargate.toml", &stack), 18);
+    let text = text.replacen(
+        "region = ",
+        &format!("domain = \"app.{zone}\"\nregion = "),
+        1,
+    );
     let text = with_private_service(&text, "cpu = 256\nmemory = 512");
     converges_and_leaves_nothing(&text, &stack).await;
+    let zone_id = made.hosted_zone().unwrap().id();
+    // Only its NS and SOA are left: deleting it fails otherwise.
+    aws.route53
+        .delete_hosted_zone()
+        .id(zone_id)
+        .send()
+        .await
+        .unwrap();
 }
 
 /// Twelve services: ListServices and DescribeServices past their page and batch sizes, eight
