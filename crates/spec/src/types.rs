@@ -253,8 +253,11 @@ pub struct Service {
     pub health_check: String,
     /// Behind the internet-facing load balancer. Default true.
     pub public: bool,
-    /// Load balancer path prefix. Default `/`. Unique among public services.
+    /// Load balancer path prefix. Default `/`. Unique among public services on the same hosts.
     pub path: String,
+    /// Host names this public service alone answers on (host-based routing), sorted; they
+    /// join the certificate's names. Empty: any host (the stack's `domain`).
+    pub hosts: Vec<String>,
     /// Plain environment variables (stored in plaintext in the task definition).
     pub env: BTreeMap<String, String>,
     /// Secrets by variable name: ARNs of SSM parameters or Secrets Manager secrets, resolved

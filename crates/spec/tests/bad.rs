@@ -84,6 +84,24 @@ const CASES: &[(&str, &str, usize, &str)] = &[
         "`/tmp` is listed twice",
     ),
     (
+        "hosts on a private service",
+        "name = \"hello\"\n[service.web]\npublic = false\nhosts = [\"api.example.com\"]\n",
+        4,
+        "only a public service answers on hosts",
+    ),
+    (
+        "one host, two services",
+        "name = \"hello\"\n[service.a]\nhosts = [\"api.example.com\"]\n[service.b]\npath = \"/b\"\nhosts = [\"api.example.com\"]\n",
+        6,
+        "is already a host of service `a`",
+    ),
+    (
+        "the domain as a host",
+        "name = \"hello\"\ndomain = \"app.example.com\"\n[service.web]\nhosts = [\"app.example.com\"]\n",
+        2,
+        "is both the stack's domain and a host of service `web`",
+    ),
+    (
         "unknown service key",
         "name = \"hello\"\n[service.web]\nhealth-check = \"/\"\n",
         3,

@@ -1,8 +1,10 @@
-//! One listener rule per public service: its path prefix forwards to its target group.
+//! One listener rule per public service: its path prefix (on its own hosts, when it has
+//! some) forwards to its target group.
 
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, PathPatternConditionConfig, Rule, RuleCondition, RulePriorityPair,
+    Action, ActionTypeEnum, HostHeaderConditionConfig, PathPatternConditionConfig, Rule,
+    RuleCondition, RulePriorityPair,
 };
 use berth_engine::{
     CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
@@ -36,6 +38,7 @@ pub fn node(
     listener: Value,
     target_group: Value,
     path: &str,
+    hosts: &[String],
     priority: u32,
 ) -> Node {
     Node::new(KIND, names::listener_rule(service), stack, tags)
@@ -45,6 +48,10 @@ pub fn node(
         .prop(
             "paths",
             Value::Set(patterns(path).into_iter().map(Value::from).collect()),
+        )
+        .prop(
+            "hosts",
+            Value::Set(hosts.iter().map(|h| Value::from(h.as_str())).collect()),
         )
         .prop("priority", priority)
 }
@@ -56,6 +63,8 @@ struct Props {
     listener: String,
     target_group: String,
     paths: Vec<String>,
+    /// Empty: any host.
+    hosts: Vec<String>,
     /// `None` where discover finds a priority that is no number.
     priority: Option<u32>,
 }
@@ -69,31 +78,51 @@ fn forward(tg: &str) -> Action {
         .build()
 }
 
-fn condition(paths: Vec<String>) -> RuleCondition {
-    RuleCondition::builder()
-        .field("path-pattern")
-        .path_pattern_config(
-            PathPatternConditionConfig::builder()
-                .set_values(Some(paths))
+const PATH: &str = "path-pattern";
+const HOST: &str = "host-header";
+
+/// The path condition, and the host condition when the service has hosts (both must match).
+fn conditions(props: &Props) -> Vec<RuleCondition> {
+    let paths = PathPatternConditionConfig::builder()
+        .set_values(Some(props.paths.clone()))
+        .build();
+    let mut all = vec![
+        RuleCondition::builder()
+            .field(PATH)
+            .path_pattern_config(paths)
+            .build(),
+    ];
+    if !props.hosts.is_empty() {
+        let hosts = HostHeaderConditionConfig::builder()
+            .set_values(Some(props.hosts.clone()))
+            .build();
+        all.push(
+            RuleCondition::builder()
+                .field(HOST)
+                .host_header_config(hosts)
                 .build(),
-        )
-        .build()
+        );
+    }
+    all
 }
 
-/// The rule's path patterns, as the set the `paths` property holds: sorted, each once.
-fn rule_paths(rule: &Rule) -> Vec<String> {
-    let mut paths: Vec<String> = rule
+/// The values of the rule's `field` conditions, as a set property holds them: sorted, once.
+fn rule_values(rule: &Rule, field: &str) -> Vec<String> {
+    let mut values: Vec<String> = rule
         .conditions()
         .iter()
+        .filter(|c| c.field() == Some(field))
         .flat_map(|c| {
-            c.path_pattern_config()
-                .map(|p| p.values().to_vec())
-                .unwrap_or_else(|| c.values().to_vec())
+            let typed = match field {
+                PATH => c.path_pattern_config().map(|p| p.values().to_vec()),
+                _ => c.host_header_config().map(|h| h.values().to_vec()),
+            };
+            typed.unwrap_or_else(|| c.values().to_vec())
         })
         .collect();
-    paths.sort();
-    paths.dedup();
-    paths
+    values.sort();
+    values.dedup();
+    values
 }
 
 /// ELBv2's answer when another rule of the listener holds the priority.
@@ -197,7 +226,8 @@ impl Kind for ListenerRule {
                 let props = Props {
                     listener: listener.clone(),
                     target_group: tg.to_string(),
-                    paths: rule_paths(r),
+                    paths: rule_values(r, PATH),
+                    hosts: rule_values(r, HOST),
                     // "default" for the listener's own rule, which is never ours.
                     priority: r.priority().and_then(|p| p.parse::<u32>().ok()),
                 };
@@ -221,7 +251,7 @@ impl Kind for ListenerRule {
                 .create_rule()
                 .listener_arn(listener)
                 .priority(priority)
-                .conditions(condition(props.paths.clone()))
+                .set_conditions(Some(conditions(&props)))
                 .actions(forward(&props.target_group))
                 .set_tags(Some(elb_tags(&node.tags)))
                 .send()
@@ -252,11 +282,14 @@ impl Kind for ListenerRule {
         let props: Props = node.typed()?;
         let arn = &current.cloud_id;
         let elb = &self.0.elbv2;
-        if FieldChange::touches(changes, "paths") || FieldChange::touches(changes, "target_group") {
+        if ["paths", "hosts", "target_group"]
+            .iter()
+            .any(|f| FieldChange::touches(changes, f))
+        {
             let call = elb
                 .modify_rule()
                 .rule_arn(arn)
-                .conditions(condition(props.paths.clone()));
+                .set_conditions(Some(conditions(&props)));
             call.actions(forward(&props.target_group))
                 .send()
                 .await

@@ -47,15 +47,19 @@ pub enum InputError {
     Zones(berth_engine::CloudError),
     #[error("looking for the domain's public hosted zone in Route 53: {0}")]
     Zone(berth_engine::CloudError),
+    #[error(
+        "host `{host}` is not in {zone}, the public hosted zone berth writes the domain's records to. Use hosts under {zone}, or a certificate = \"arn:...\" of your own that covers them"
+    )]
+    HostOutsideZone { host: String, zone: String },
 }
 
-/// The id of the public hosted zone that holds `domain`: the most specific one this account
-/// has (`app.example.com`, then `example.com`), one ListHostedZonesByName call per level.
-/// `None`: the domain's DNS is elsewhere, and the user writes the validation records.
+/// The id and name of the public hosted zone that holds `domain`: the most specific one this
+/// account has (`app.example.com`, then `example.com`), one ListHostedZonesByName call per
+/// level. `None`: the domain's DNS is elsewhere, and the user writes the validation records.
 pub async fn public_zone(
     aws: &crate::Aws,
     domain: &str,
-) -> Result<Option<String>, berth_engine::CloudError> {
+) -> Result<Option<(String, String)>, berth_engine::CloudError> {
     use crate::error::AwsResultExt;
     let labels: Vec<&str> = domain.split('.').collect();
     // Down to the registrable part; a zone for a bare TLD is not the user's.
@@ -74,9 +78,8 @@ pub async fn public_zone(
             .iter()
             .find(|z| z.name() == candidate && !z.config().is_some_and(|c| c.private_zone()));
         if let Some(zone) = public {
-            return Ok(Some(
-                zone.id().trim_start_matches("/hostedzone/").to_string(),
-            ));
+            let id = zone.id().trim_start_matches("/hostedzone/").to_string();
+            return Ok(Some((id, candidate.trim_end_matches('.').to_string())));
         }
     }
     Ok(None)
@@ -142,7 +145,19 @@ pub async fn inputs(
     };
     let public_zone = match &m.domain {
         Some(domain) if m.certificate.is_none() => {
-            public_zone(aws, domain).await.map_err(InputError::Zone)?
+            match public_zone(aws, domain).await.map_err(InputError::Zone)? {
+                Some((id, zone)) => {
+                    // berth writes every name's records into the one zone it found.
+                    let outside = super::service_hosts(m)
+                        .into_iter()
+                        .find(|h| !(h == &zone || h.ends_with(&format!(".{zone}"))));
+                    if let Some(host) = outside {
+                        return Err(InputError::HostOutsideZone { host, zone });
+                    }
+                    Some(id)
+                }
+                None => None,
+            }
         }
         _ => None,
     };

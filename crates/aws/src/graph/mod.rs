@@ -18,8 +18,9 @@ use crate::{
 #[derive(Clone, Debug)]
 pub struct Inputs {
     pub region: String,
-    /// The public Route 53 hosted zone of `domain`, when this account has it: berth writes
-    /// the certificate's validation records and the alias to the load balancer there.
+    /// The public Route 53 hosted zone of `domain` (its id), when this account has it: berth
+    /// writes the certificate's validation records and the aliases to the load balancer
+    /// there, for the domain and every service's hosts (which must be in it too).
     pub public_zone: Option<String>,
     /// The account the stack lives in: trust policies name it (confused-deputy guard).
     pub account: String,
@@ -343,6 +344,19 @@ fn platform(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
     out
 }
 
+/// Every public service's hosts, sorted, each once: the certificate's other names.
+pub(crate) fn service_hosts(m: &Manifest) -> Vec<String> {
+    let mut hosts: Vec<String> = m
+        .services
+        .values()
+        .filter(|s| s.public)
+        .flat_map(|s| s.hosts.iter().cloned())
+        .collect();
+    hosts.sort();
+    hosts.dedup();
+    hosts
+}
+
 /// Whether the load balancer serves HTTPS: a domain berth gets a certificate for, or the
 /// user's own certificate.
 fn serves_https(m: &Manifest) -> bool {
@@ -367,13 +381,15 @@ fn listeners(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
         (Some(arn), _) => Value::from(arn.as_str()),
         (None, Some(domain)) => {
             let zone = inputs.public_zone.as_deref();
-            out.push(certificate::node(stack, tags, domain, &[], zone));
+            let hosts = service_hosts(m);
+            out.push(certificate::node(stack, tags, domain, &hosts, zone));
             let mut records = Vec::new();
-            if let Some(zone) = zone {
+            for name in zone.map_or(vec![], |_| std::iter::once(domain).chain(&hosts).collect()) {
+                let zone = zone.unwrap_or_default();
                 let record = validation_record::node(
                     stack,
                     refer(names::certificate(), out::ARN),
-                    domain,
+                    name,
                     zone,
                 );
                 records.push(record.id.clone());
@@ -381,7 +397,7 @@ fn listeners(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
                 out.push(alias_record::node(
                     stack,
                     zone,
-                    domain,
+                    name,
                     refer(names::load_balancer(), out::DNS_NAME),
                     refer(names::load_balancer(), out::ZONE_ID),
                 ));
@@ -496,6 +512,7 @@ fn service_nodes(m: &Manifest, inputs: &Inputs, s: &Service) -> Vec<Node> {
             refer(serving_listener(m), out::ARN),
             refer(names::target_group(name), out::ARN),
             &s.path,
+            &s.hosts,
             priority as u32 + 1,
         );
         // Renumbering moves existing rules: one at a time, in order, never two at once.
@@ -611,9 +628,10 @@ fn service_nodes(m: &Manifest, inputs: &Inputs, s: &Service) -> Vec<Node> {
 fn public_by_specificity(m: &Manifest) -> Vec<&Service> {
     let mut public: Vec<&Service> = m.services.values().filter(|s| s.public).collect();
     let segments = |s: &Service| s.path.split('/').filter(|p| !p.is_empty()).count();
+    // A rule on hosts of its own is more specific than any rule for every host.
     public.sort_by(|a, b| {
-        segments(b)
-            .cmp(&segments(a))
+        (a.hosts.is_empty().cmp(&b.hosts.is_empty()))
+            .then(segments(b).cmp(&segments(a)))
             .then(b.path.len().cmp(&a.path.len()))
             .then(a.name.cmp(&b.name))
     });

@@ -57,6 +57,49 @@ async fn records(aws: &berth_aws::Aws, zone: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The host-header values of the HTTPS listener's rules that have one.
+async fn host_rules(aws: &berth_aws::Aws, stack: &str) -> Vec<Vec<String>> {
+    let lbs = aws
+        .elbv2
+        .describe_load_balancers()
+        .names(stack)
+        .send()
+        .await
+        .unwrap();
+    let arn = lbs.load_balancers()[0].load_balancer_arn().unwrap();
+    let listeners = aws
+        .elbv2
+        .describe_listeners()
+        .load_balancer_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    let https = listeners
+        .listeners()
+        .iter()
+        .find(|l| l.port() == Some(443))
+        .and_then(|l| l.listener_arn())
+        .unwrap();
+    let rules = aws
+        .elbv2
+        .describe_rules()
+        .listener_arn(https)
+        .send()
+        .await
+        .unwrap();
+    rules
+        .rules()
+        .iter()
+        .flat_map(|r| r.conditions())
+        .filter(|c| c.field() == Some("host-header"))
+        .map(|c| {
+            c.host_header_config()
+                .map(|h| h.values().to_vec())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 async fn certificates(aws: &berth_aws::Aws, domain: &str) -> Vec<String> {
     let out = aws.acm.list_certificates().send().await.unwrap();
     out.certificate_summary_list()
@@ -118,7 +161,14 @@ async fn with_the_zone_in_the_account_berth_writes_the_records_and_serves_https(
     let zone_name = format!("{stack}.test");
     let domain = format!("app.{zone_name}");
     let zone = create_zone(&aws, &zone_name, None).await;
-    let m = Manifest::new(&manifest(&stack, &domain, 32));
+    // A second service on a name of its own: the certificate covers it, and its rule routes
+    // by host.
+    let api = format!("api.{zone_name}");
+    let text = manifest(&stack, &domain, 32)
+        + &format!(
+            "[service.api]\nimage = \"hello:latest\"\ncpu = 256\nmemory = 512\ncount = 1\nhosts = [\"{api}\"]\n"
+        );
+    let m = Manifest::new(&text);
 
     berth(&m.path, &["up", "--yes"]).success();
     assert_eq!(certificates(&aws, &domain).await, ["Some(Issued)"]);
@@ -137,9 +187,33 @@ async fn with_the_zone_in_the_account_berth_writes_the_records_and_serves_https(
     );
     let mut written = records(&aws, &zone).await;
     written.sort();
-    assert_eq!(written.len(), 2, "{written:?}");
-    assert_eq!(written[0], ("A".into(), format!("{domain}.")));
-    assert_eq!(written[1].0, "CNAME", "the validation record");
+    let kinds: Vec<&str> = written.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(kinds, ["A", "A", "CNAME", "CNAME"], "{written:?}");
+    assert_eq!(written[0].1, format!("{api}."));
+    assert_eq!(written[1].1, format!("{domain}."));
+    let cert = aws.acm.list_certificates().send().await.unwrap();
+    let arn = cert
+        .certificate_summary_list()
+        .iter()
+        .find(|c| c.domain_name() == Some(domain.as_str()))
+        .and_then(|c| c.certificate_arn())
+        .unwrap()
+        .to_string();
+    let detail = aws
+        .acm
+        .describe_certificate()
+        .certificate_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    let mut names = detail
+        .certificate()
+        .unwrap()
+        .subject_alternative_names()
+        .to_vec();
+    names.sort();
+    assert_eq!(names, [api.clone(), domain.clone()]);
+    assert_eq!(host_rules(&aws, &stack).await, [vec![api.clone()]]);
     let status = berth(&m.path, &["status"]).success();
     assert!(
         status

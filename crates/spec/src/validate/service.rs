@@ -23,6 +23,7 @@ pub(super) const KEYS: &[&str] = &[
     "health_check",
     "public",
     "path",
+    "hosts",
     "env",
     "secrets",
     "scratch",
@@ -141,8 +142,7 @@ pub(super) fn services(cx: &mut Cx, top: &Tbl, capacity: Capacity) -> BTreeMap<S
     let Some(st) = cx.table(top, "service", "{ hello = { image = \"hello:latest\" } }") else {
         return out;
     };
-    // Public services by normalised path, for the duplicate check.
-    let mut public_paths: BTreeMap<String, String> = BTreeMap::new();
+    let mut claims = Claims::default();
     for (k, v) in st.entries() {
         let name: &str = k.get_ref();
         let field = st.field(name);
@@ -171,21 +171,22 @@ pub(super) fn services(cx: &mut Cx, top: &Tbl, capacity: Capacity) -> BTreeMap<S
                 ),
             );
         }
-        let svc = service(cx, st.child(k, v, map), name, capacity, &mut public_paths);
+        let svc = service(cx, st.child(k, v, map), name, capacity, &mut claims);
         out.insert(name.to_string(), svc);
     }
     out
 }
 
-/// One `[service.NAME]`; `public_paths` maps the paths of the public services read so
-/// far to their names.
-fn service(
-    cx: &mut Cx,
-    t: Tbl,
-    name: &str,
-    capacity: Capacity,
-    public_paths: &mut BTreeMap<String, String>,
-) -> Service {
+/// What the public services read so far claim, each by the service that claimed it: no two
+/// may have the same route (hosts and path), and a host belongs to one service.
+#[derive(Default)]
+struct Claims {
+    routes: BTreeMap<String, String>,
+    hosts: BTreeMap<String, String>,
+}
+
+/// One `[service.NAME]`.
+fn service(cx: &mut Cx, t: Tbl, name: &str, capacity: Capacity, claims: &mut Claims) -> Service {
     let t = &cx.check_keys(t, KEYS);
     let f = |k: &str| t.field(k);
 
@@ -272,6 +273,7 @@ fn service(
     let health_check = url_path(cx, t, "health_check", "/healthz");
     let public = cx.boolean(t, "public").is_none_or(|b| b.v);
     let path = url_path(cx, t, "path", "/");
+    let hosts = hosts(cx, t, name, public, &mut claims.hosts);
     if public {
         let norm = {
             let s = path.0.trim_end_matches('/');
@@ -281,7 +283,9 @@ fn service(
                 s.to_string()
             }
         };
-        if let Some(other) = public_paths.get(&norm) {
+        // Services on their own hosts may share a path with the others.
+        let route = format!("{}|{norm}", hosts.join(","));
+        if let Some(other) = claims.routes.get(&route) {
             let span = path.1.clone().unwrap_or(t.span.clone());
             cx.err(
                 span,
@@ -293,7 +297,7 @@ fn service(
                 ),
             );
         } else {
-            public_paths.insert(norm, name.to_string());
+            claims.routes.insert(route, name.to_string());
         }
     }
 
@@ -327,6 +331,7 @@ fn service(
         health_check: health_check.0,
         public,
         path: path.0,
+        hosts,
         env,
         secrets,
         scratch,
@@ -409,4 +414,48 @@ fn scratch(cx: &mut Cx, t: &Tbl) -> Vec<String> {
     }
     paths.sort();
     paths
+}
+
+/// `hosts`: the names a public service answers on (host-based routing); sorted.
+fn hosts(
+    cx: &mut Cx,
+    t: &Tbl,
+    name: &str,
+    public: bool,
+    claimed: &mut BTreeMap<String, String>,
+) -> Vec<String> {
+    let eg = "hosts = [\"api.example.com\"]";
+    let Some(arr) = cx.array(t, "hosts", eg) else {
+        return vec![];
+    };
+    let field = t.field("hosts");
+    if !public {
+        cx.err(
+            arr.span.clone(),
+            &field,
+            "only a public service answers on hosts (through the load balancer); remove \
+             `hosts` or set public = true",
+        );
+        return vec![];
+    }
+    let mut hosts = Vec::new();
+    for h in cx.strings(&field, arr.v, eg) {
+        if let Some(why) = super::tls::hostname_problem(&h.v) {
+            cx.err(h.span, &field, format!("`{}` {why}; write e.g. {eg}", h.v));
+        } else if let Some(other) = claimed.get(&h.v).filter(|o| *o != name) {
+            cx.err(
+                h.span,
+                &field,
+                format!(
+                    "`{}` is already a host of service `{other}`: a host routes to one service",
+                    h.v
+                ),
+            );
+        } else if !hosts.contains(&h.v) {
+            claimed.insert(h.v.clone(), name.to_string());
+            hosts.push(h.v);
+        }
+    }
+    hosts.sort();
+    hosts
 }

@@ -101,13 +101,25 @@ pub(super) fn certificate(cx: &mut Cx, top: &Tbl, region: Option<&str>) -> Optio
     Some(c.v)
 }
 
-/// HTTPS needs the load balancer, which only public services have.
+/// HTTPS needs the load balancer, which only public services have; a service's host is
+/// not the stack's domain (which serves every service without hosts).
 pub(super) fn check_needs_public_service(
     cx: &mut Cx,
     domain: Option<&Sp<String>>,
     services: &BTreeMap<String, Service>,
 ) {
     let Some(d) = domain else { return };
+    if let Some(s) = services.values().find(|s| s.hosts.contains(&d.v)) {
+        cx.err(
+            d.span.clone(),
+            "domain",
+            format!(
+                "`{}` is both the stack's domain and a host of service `{}`: the domain serves \
+                 every service without `hosts`; remove it from the service's hosts",
+                d.v, s.name
+            ),
+        );
+    }
     if !services.values().any(|s| s.public) {
         cx.err(
             d.span.clone(),
