@@ -31,16 +31,22 @@ pub fn patterns(path: &str) -> Vec<String> {
     }
 }
 
+/// What a rule matches: a path prefix, on any host or only on `hosts`.
+pub struct Route<'a> {
+    pub path: &'a str,
+    pub hosts: &'a [String],
+}
+
 pub fn node(
     stack: &str,
     tags: &Tags,
     service: &str,
     listener: Value,
     target_group: Value,
-    path: &str,
-    hosts: &[String],
+    route: Route,
     priority: u32,
 ) -> Node {
+    let Route { path, hosts } = route;
     Node::new(KIND, names::listener_rule(service), stack, tags)
         .immutable("listener", listener)
         .prop("target_group", target_group)

@@ -511,8 +511,10 @@ fn service_nodes(m: &Manifest, inputs: &Inputs, s: &Service) -> Vec<Node> {
             name,
             refer(serving_listener(m), out::ARN),
             refer(names::target_group(name), out::ARN),
-            &s.path,
-            &s.hosts,
+            listener_rule::Route {
+                path: &s.path,
+                hosts: &s.hosts,
+            },
             priority as u32 + 1,
         );
         // Renumbering moves existing rules: one at a time, in order, never two at once.
