@@ -5,9 +5,10 @@
 use async_trait::async_trait;
 use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Tag};
 use berth_engine::{
-    CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags,
+    CloudError, FieldChange, Json, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
 };
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use crate::Aws;
 use crate::error::{AllPages, AwsResultExt, ignore_not_found};
@@ -17,14 +18,23 @@ use crate::tags::owned_id;
 
 pub const KIND: &str = "ecr_repository";
 
-const LIFECYCLE: &str = r#"{"rules":[{"rulePriority":1,"description":"keep the last 30 images","selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":30},"action":{"type":"expire"}}]}"#;
+/// Keep the last 30 images: a document, compared as JSON, so AWS's key order and spacing
+/// never show as drift.
+fn lifecycle_policy() -> Json {
+    json!({"rules": [{
+        "rulePriority": 1,
+        "description": "keep the last 30 images",
+        "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 30},
+        "action": {"type": "expire"},
+    }]})
+}
 
 pub fn node(stack: &str, tags: &Tags) -> Node {
     Node::new(KIND, names::repository(), stack, tags)
         .immutable("name", stack)
         .prop("immutable_tags", true)
         .prop("scan_on_push", true)
-        .prop("lifecycle", canonical_json(LIFECYCLE))
+        .prop("lifecycle", Value::Lit(lifecycle_policy()))
 }
 
 /// A repository's properties, as create and update read them and discover writes them.
@@ -34,8 +44,8 @@ struct Props {
     name: String,
     immutable_tags: bool,
     scan_on_push: bool,
-    /// Canonical JSON; empty when the repository has no lifecycle policy.
-    lifecycle: String,
+    /// The policy document; null when the repository has none.
+    lifecycle: Option<Json>,
 }
 
 pub struct EcrRepository(pub Aws);
@@ -52,15 +62,8 @@ pub(crate) fn ecr_tags(tags: &Tags) -> Result<Vec<Tag>, CloudError> {
         .collect()
 }
 
-/// Policies as canonical JSON, so key order and spacing never show as drift.
-fn canonical_json(text: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(text)
-        .map(|v| v.to_string())
-        .unwrap_or_else(|_| text.to_string())
-}
-
 impl EcrRepository {
-    async fn lifecycle(&self, repo: &str) -> Result<String, CloudError> {
+    async fn lifecycle(&self, repo: &str) -> Result<Option<Json>, CloudError> {
         match self
             .0
             .ecr
@@ -70,12 +73,11 @@ impl EcrRepository {
             .await
             .aws()
         {
-            Ok(out) => Ok(canonical_json(
-                out.lifecycle_policy_text().unwrap_or_default(),
-            )),
-            Err(e) if e.code.as_deref().is_some_and(|c| c.contains("NotFound")) => {
-                Ok(String::new())
-            }
+            // Text that is not JSON is kept as a string: drift, never a silent match.
+            Ok(out) => Ok(out.lifecycle_policy_text().map(|text| {
+                serde_json::from_str(text).unwrap_or_else(|_| Json::String(text.to_string()))
+            })),
+            Err(e) if e.code.as_deref().is_some_and(|c| c.contains("NotFound")) => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -111,10 +113,10 @@ impl EcrRepository {
                 .await
                 .aws()?;
         }
-        if touched("lifecycle") {
+        if let Some(policy) = props.lifecycle.as_ref().filter(|_| touched("lifecycle")) {
             ecr.put_lifecycle_policy()
                 .repository_name(repo)
-                .lifecycle_policy_text(&props.lifecycle)
+                .lifecycle_policy_text(policy.to_string())
                 .send()
                 .await
                 .aws()?;
