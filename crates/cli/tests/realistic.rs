@@ -80,14 +80,7 @@ async fn fargate_stack_with_a_private_service_and_https_on_realistic_aws() {
     let stack = unique_stack("rfg");
     let zone = format!("{stack}.test");
     let aws = aws().await;
-    let made = aws
-        .route53
-        .create_hosted_zone()
-        .name(&zone)
-        .caller_reference(&stack)
-        .send()
-        .await
-        .unwrap();
+    let zone_id = berth_testkit::public_zone(&aws, &zone).await;
     let text = in_range(&example("fargate.toml", &stack), 18);
     let text = text.replacen(
         "region = ",
@@ -96,11 +89,10 @@ async fn fargate_stack_with_a_private_service_and_https_on_realistic_aws() {
     );
     let text = with_private_service(&text, "cpu = 256\nmemory = 512");
     converges_and_leaves_nothing(&text, &stack).await;
-    let zone_id = made.hosted_zone().unwrap().id();
     // Only its NS and SOA are left: deleting it fails otherwise.
     aws.route53
         .delete_hosted_zone()
-        .id(zone_id)
+        .id(&zone_id)
         .send()
         .await
         .unwrap();

@@ -56,3 +56,16 @@ pub fn unique_stack(prefix: &str) -> String {
         N.fetch_add(1, Ordering::Relaxed)
     )
 }
+
+/// A public hosted zone named `name` (a test's own domain), by id.
+pub async fn public_zone(aws: &Aws, name: &str) -> String {
+    let made = aws
+        .route53
+        .create_hosted_zone()
+        .name(name)
+        .caller_reference(name)
+        .send()
+        .await
+        .expect("create hosted zone");
+    made.hosted_zone().expect("a zone").id().to_string()
+}

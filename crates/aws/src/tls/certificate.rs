@@ -194,19 +194,23 @@ fn observed(owner: Owner, mut tags: Tags, cert: &CertificateDetail) -> Observed 
 
 pub struct Certificate(pub Aws);
 
+/// One certificate's details; not ready while ACM has none to give yet.
+pub(crate) async fn describe(aws: &Aws, arn: &str) -> Result<CertificateDetail, CloudError> {
+    let out = aws
+        .acm
+        .describe_certificate()
+        .certificate_arn(arn)
+        .send()
+        .await
+        .aws()?;
+    out.certificate()
+        .cloned()
+        .ok_or_else(|| CloudError::not_ready(format!("certificate {arn} not described yet")))
+}
+
 impl Certificate {
     async fn describe(&self, arn: &str) -> Result<CertificateDetail, CloudError> {
-        let out = self
-            .0
-            .acm
-            .describe_certificate()
-            .certificate_arn(arn)
-            .send()
-            .await
-            .aws()?;
-        out.certificate()
-            .cloned()
-            .ok_or_else(|| CloudError::not_ready(format!("certificate {arn} not described yet")))
+        describe(&self.0, arn).await
     }
 }
 

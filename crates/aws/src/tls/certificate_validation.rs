@@ -16,7 +16,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::Aws;
 use crate::certificate::{stack_certificates, validation_records};
-use crate::error::AwsResultExt;
 use crate::names::{self, out};
 
 pub const KIND: &str = "certificate_validation";
@@ -88,24 +87,14 @@ impl Kind for CertificateValidation {
             "ACM to issue the certificate"
         };
         cx.wait_until(what, || async {
-            let out = self
-                .0
-                .acm
-                .describe_certificate()
-                .certificate_arn(arn)
-                .send()
-                .await
-                .aws()?;
-            let Some(cert) = out.certificate() else {
-                return Ok((None, "not described yet".to_string()));
-            };
+            let cert = crate::certificate::describe(&self.0, arn).await?;
             match cert.status() {
                 Some(CertificateStatus::Issued) => Ok((Some(()), "ISSUED".to_string())),
                 Some(CertificateStatus::PendingValidation) if props.records_in_route53 => {
                     Ok((None, "PENDING_VALIDATION".to_string()))
                 }
                 Some(CertificateStatus::PendingValidation) => {
-                    Err(CloudError::awaiting_user(awaiting_dns(cert)))
+                    Err(CloudError::awaiting_user(awaiting_dns(&cert)))
                 }
                 other => Err(CloudError::fatal(format!(
                     "certificate {arn} is {} ({}): ACM will not issue it. Run `berth down` to \

@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::Aws;
 use crate::certificate::{stack_certificates, validation_records};
-use crate::error::AwsResultExt;
 use crate::names::{self, out};
 use crate::route53::{self, Target};
 
@@ -78,17 +77,8 @@ impl Kind for ValidationRecord {
 
     async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
         let props: Props = node.typed()?;
-        let out = self
-            .0
-            .acm
-            .describe_certificate()
-            .certificate_arn(&props.certificate)
-            .send()
-            .await
-            .aws()?;
-        let record = out
-            .certificate()
-            .and_then(validation_records)
+        let cert = crate::certificate::describe(&self.0, &props.certificate).await?;
+        let record = validation_records(&cert)
             .unwrap_or_default()
             .into_iter()
             .find(|r| r.domain == props.domain)

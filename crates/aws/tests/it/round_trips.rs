@@ -32,15 +32,7 @@ async fn example_round_trips(file: &str, prefix: &str) -> BTreeSet<&'static str>
     let zone = format!("{stack}.test");
     let public_zone = if text.contains("shop.example.com") {
         text = text.replace("shop.example.com", &format!("app.{zone}"));
-        let made = aws
-            .route53
-            .create_hosted_zone()
-            .name(&zone)
-            .caller_reference(&stack)
-            .send()
-            .await
-            .unwrap();
-        Some(made.hosted_zone().unwrap().id().to_string())
+        Some(berth_testkit::public_zone(&aws, &zone).await)
     } else {
         None
     };

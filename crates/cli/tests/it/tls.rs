@@ -21,23 +21,23 @@ fn manifest(stack: &str, domain: &str, octet: u8) -> String {
     )
 }
 
-async fn create_zone(aws: &berth_aws::Aws, name: &str, private_in: Option<&str>) -> String {
-    let mut request = aws
+/// A private zone named `name` on `vpc`: here, the user's own DNS provider.
+async fn private_zone(aws: &berth_aws::Aws, name: &str, vpc: &str) -> String {
+    let made = aws
         .route53
         .create_hosted_zone()
         .name(name)
-        .caller_reference(format!("{name}-{}", private_in.is_some()));
-    if let Some(vpc) = private_in {
-        request = request
-            .hosted_zone_config(HostedZoneConfig::builder().private_zone(true).build())
-            .vpc(
-                aws_sdk_route53::types::Vpc::builder()
-                    .vpc_id(vpc)
-                    .vpc_region(VpcRegion::EuWest2)
-                    .build(),
-            );
-    }
-    let made = request.send().await.unwrap();
+        .caller_reference(format!("{name}-private"))
+        .hosted_zone_config(HostedZoneConfig::builder().private_zone(true).build())
+        .vpc(
+            aws_sdk_route53::types::Vpc::builder()
+                .vpc_id(vpc)
+                .vpc_region(VpcRegion::EuWest2)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
     made.hosted_zone().unwrap().id().to_string()
 }
 
@@ -57,8 +57,11 @@ async fn records(aws: &berth_aws::Aws, zone: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The host-header values of the HTTPS listener's rules that have one.
-async fn host_rules(aws: &berth_aws::Aws, stack: &str) -> Vec<Vec<String>> {
+/// The listeners of the stack's load balancer.
+async fn stack_listeners(
+    aws: &berth_aws::Aws,
+    stack: &str,
+) -> Vec<aws_sdk_elasticloadbalancingv2::types::Listener> {
     let lbs = aws
         .elbv2
         .describe_load_balancers()
@@ -67,15 +70,20 @@ async fn host_rules(aws: &berth_aws::Aws, stack: &str) -> Vec<Vec<String>> {
         .await
         .unwrap();
     let arn = lbs.load_balancers()[0].load_balancer_arn().unwrap();
-    let listeners = aws
+    let out = aws
         .elbv2
         .describe_listeners()
         .load_balancer_arn(arn)
         .send()
         .await
         .unwrap();
+    out.listeners().to_vec()
+}
+
+/// The host-header values of the HTTPS listener's rules that have one.
+async fn host_rules(aws: &berth_aws::Aws, stack: &str) -> Vec<Vec<String>> {
+    let listeners = stack_listeners(aws, stack).await;
     let https = listeners
-        .listeners()
         .iter()
         .find(|l| l.port() == Some(443))
         .and_then(|l| l.listener_arn())
@@ -112,23 +120,8 @@ async fn certificates(aws: &berth_aws::Aws, domain: &str) -> Vec<String> {
 /// The stack's load balancer's listeners: (port, protocol, certificate, SSL policy, first
 /// default action type).
 async fn listeners(aws: &berth_aws::Aws, stack: &str) -> Vec<(i32, String, bool, String, String)> {
-    let lbs = aws
-        .elbv2
-        .describe_load_balancers()
-        .names(stack)
-        .send()
-        .await
-        .unwrap();
-    let arn = lbs.load_balancers()[0].load_balancer_arn().unwrap();
-    let out = aws
-        .elbv2
-        .describe_listeners()
-        .load_balancer_arn(arn)
-        .send()
-        .await
-        .unwrap();
+    let out = stack_listeners(aws, stack).await;
     let mut all: Vec<_> = out
-        .listeners()
         .iter()
         .map(|l| {
             (
@@ -160,7 +153,7 @@ async fn with_the_zone_in_the_account_berth_writes_the_records_and_serves_https(
     let stack = unique_stack("tlszone");
     let zone_name = format!("{stack}.test");
     let domain = format!("app.{zone_name}");
-    let zone = create_zone(&aws, &zone_name, None).await;
+    let zone = berth_testkit::public_zone(&aws, &zone_name).await;
     // A second service on a name of its own: the certificate covers it, and its rule routes
     // by host.
     let api = format!("api.{zone_name}");
@@ -281,7 +274,7 @@ async fn with_dns_elsewhere_berth_prints_the_records_and_carries_on_once_they_ex
     // The user writes the record at their DNS provider: here, a private zone of the same
     // name, which berth must not take for the public one.
     let vpc = vpc_ids(&aws, &stack).await.remove(0);
-    let theirs = create_zone(&aws, &format!("{stack}.test"), Some(&vpc)).await;
+    let theirs = private_zone(&aws, &format!("{stack}.test"), &vpc).await;
     let record = ResourceRecordSet::builder()
         .name(name)
         .r#type(RrType::Cname)
