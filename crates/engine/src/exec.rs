@@ -15,7 +15,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::error::{CloudError, ErrorClass};
 use crate::plan::{Action, Inventory, Plan, Registry, Step};
 use crate::resource::{
-    Json, Kind, LogicalId, Node, Observed, OnChange, OpCtx, Outputs, Props, Resolved, TAG_STACK,
+    Kind, LogicalId, Node, Observed, OnChange, OpCtx, Outputs, Props, Resolved, TAG_STACK,
 };
 use crate::retry::RetryPolicy;
 
@@ -259,19 +259,11 @@ fn has_cycle(tasks: &[Task], with_soft: bool) -> bool {
 /// Whether one of `observed`'s properties holds, whole, one of the outputs (id, ARN...) of
 /// the resource whose outputs are `target`: that is how references look once resolved.
 fn refers_to(observed: &Observed, target: &Outputs) -> bool {
+    let is_target = |s: &str| target.values().any(|t| t == s);
     observed
         .props
         .values()
-        .any(|value| holds_any(value, target))
-}
-
-fn holds_any(value: &Json, target: &Outputs) -> bool {
-    match value {
-        Json::String(s) => target.values().any(|t| t == s),
-        Json::Array(items) => items.iter().any(|v| holds_any(v, target)),
-        Json::Object(fields) => fields.values().any(|v| holds_any(v, target)),
-        _ => false,
-    }
+        .any(|value| crate::resource::any_string(value, &is_target))
 }
 
 impl Executor {

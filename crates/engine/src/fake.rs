@@ -322,9 +322,5 @@ impl Kind for FakeKind {
 
 /// Whether a property value (an id, or an array of them) names `cloud_id`.
 fn refers_to(value: &Json, cloud_id: &str) -> bool {
-    match value {
-        Json::String(s) => s == cloud_id,
-        Json::Array(items) => items.iter().any(|v| refers_to(v, cloud_id)),
-        _ => false,
-    }
+    crate::resource::any_string(value, &|s| s == cloud_id)
 }

@@ -424,6 +424,17 @@ impl PropsExt for Observed {
     }
 }
 
+/// Whether any string anywhere in `value` (inside arrays and objects too) passes `found`:
+/// how a resource's properties are searched for another's id or ARN.
+pub(crate) fn any_string(value: &Json, found: &impl Fn(&str) -> bool) -> bool {
+    match value {
+        Json::String(s) => found(s),
+        Json::Array(items) => items.iter().any(|v| any_string(v, found)),
+        Json::Object(fields) => fields.values().any(|v| any_string(v, found)),
+        _ => false,
+    }
+}
+
 /// A set as found in the cloud, in the shape a [`Value::Set`] resolves to.
 pub fn json_set<T: Into<Json>>(items: impl IntoIterator<Item = T>) -> Json {
     Json::Array(sorted_set(items.into_iter().map(Into::into).collect()))

@@ -5,7 +5,6 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
-use aws_sdk_iam::types::Tag;
 use berth_engine::{
     CloudError, FieldChange, Json, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
 };
@@ -13,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Aws;
 use crate::error::{AllPages, AwsResultExt, ignore_not_found, is_not_found};
+use crate::iam::tags::{RoleTags, iam_tags};
 use crate::names::{self, out};
 use crate::tags::TagApi;
 use crate::tags::owned_id;
@@ -92,18 +92,6 @@ fn document(node: &Resolved, key: &str, doc: &Json) -> Result<Option<String>, Cl
 }
 
 pub struct IamRole(pub Aws);
-
-pub(crate) fn iam_tags(tags: &Tags) -> Result<Vec<Tag>, CloudError> {
-    tags.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| CloudError::fatal(e.to_string()))
-        })
-        .collect()
-}
 
 /// A policy document as IAM returns it (URL-encoded, RFC 3986) as JSON; none as null.
 fn parse_document(doc: &str) -> Result<Json, CloudError> {
@@ -383,32 +371,5 @@ impl Kind for IamRole {
                 .aws()
                 .map(drop),
         )
-    }
-}
-
-/// A role's tags: IAM has a pair of tag calls per resource type.
-pub(crate) struct RoleTags<'a>(pub &'a aws_sdk_iam::Client);
-
-#[async_trait]
-impl TagApi for RoleTags<'_> {
-    async fn tag(&self, name: &str, tags: &Tags) -> Result<(), CloudError> {
-        self.0
-            .tag_role()
-            .role_name(name)
-            .set_tags(Some(iam_tags(tags)?))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-    async fn untag(&self, name: &str, keys: Vec<String>) -> Result<(), CloudError> {
-        self.0
-            .untag_role()
-            .role_name(name)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .aws()
-            .map(drop)
     }
 }

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::Aws;
 use crate::error::{AllPages, AwsResultExt, ignore_not_found, is_not_found};
-use crate::iam_role::{iam_tags, path};
+use crate::iam::tags::{ProfileTags, iam_tags};
+use crate::iam_role::path;
 use crate::names::{self, out};
 use crate::tags::TagApi;
 use crate::tags::owned_id;
@@ -195,32 +196,5 @@ impl Kind for InstanceProfile {
                 .aws()
                 .map(drop),
         )
-    }
-}
-
-/// An instance profile's tags: IAM has a pair of tag calls per resource type.
-pub(crate) struct ProfileTags<'a>(pub &'a aws_sdk_iam::Client);
-
-#[async_trait]
-impl TagApi for ProfileTags<'_> {
-    async fn tag(&self, name: &str, tags: &Tags) -> Result<(), CloudError> {
-        self.0
-            .tag_instance_profile()
-            .instance_profile_name(name)
-            .set_tags(Some(iam_tags(tags)?))
-            .send()
-            .await
-            .aws()
-            .map(drop)
-    }
-    async fn untag(&self, name: &str, keys: Vec<String>) -> Result<(), CloudError> {
-        self.0
-            .untag_instance_profile()
-            .instance_profile_name(name)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .aws()
-            .map(drop)
     }
 }

@@ -2,3 +2,4 @@
 
 pub mod iam_role;
 pub mod instance_profile;
+mod tags;
