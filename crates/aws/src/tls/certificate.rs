@@ -1,7 +1,8 @@
 //! The stack's public TLS certificate, from ACM, validated through DNS: one certificate for
-//! the stack's domain and every other name its services answer to. Its outputs are the
-//! validation records (one CNAME per name) that berth writes itself when the account has
-//! the domain's public hosted zone, and prints for the user otherwise.
+//! the stack's domain and every other name its services answer to. ACM assigns one CNAME
+//! per name ([`validation_records`]); berth writes them itself when the account has the
+//! domain's public hosted zone ([`crate::validation_record`]), and prints them for the user
+//! otherwise ([`crate::certificate_validation`]).
 
 use async_trait::async_trait;
 use aws_sdk_acm::types::{CertificateDetail, Tag, ValidationMethod};
@@ -17,8 +18,9 @@ use crate::tags::{TagApi, owned_id};
 
 pub const KIND: &str = "certificate";
 
-/// The tag that remembers which hosted zone holds the validation records (`discover` of
-/// [`crate::dns_record`] reads it: Route 53 records carry no tags of their own).
+/// The tag that remembers which hosted zone holds the records (`discover` of
+/// [`crate::validation_record`] and [`crate::alias_record`] reads it: Route 53 records carry
+/// no tags of their own).
 pub const ZONE_TAG: &str = "berth:zone";
 
 /// `domain` first; `names` the other names (SANs). `zone`: the public hosted zone berth

@@ -97,8 +97,9 @@ impl Kind for CertificateValidation {
                     Err(CloudError::awaiting_user(awaiting_dns(&cert)))
                 }
                 other => Err(CloudError::fatal(format!(
-                    "certificate {arn} is {} ({}): ACM will not issue it. Run `berth down` to \
-                     delete it (or delete it in the ACM console), then `berth up` for a new one",
+                    "certificate {arn} is {} ({}): ACM will not issue it. Delete it (`aws acm \
+                     delete-certificate --certificate-arn {arn}`, or the ACM console) and run \
+                     `berth up` again for a new one",
                     other.map_or("?", |s| s.as_str()),
                     cert.failure_reason()
                         .map_or("no reason given", |r| r.as_str()),
