@@ -123,6 +123,23 @@ pub enum Command {
         #[arg(long, default_value = "15m", value_parser = parse_duration)]
         timeout: Duration,
     },
+    /// Roll one service back to an earlier task definition revision: the one before the
+    /// running one, or --to REVISION (`berth status` lists them). Shown and asked first, the
+    /// rollout waited for like `deploy`; like a deployed image, `up` keeps it while the
+    /// manifest names no image
+    Rollback {
+        /// The service, as named in [service.NAME]
+        service: String,
+        /// The revision number to go back (or forward) to
+        #[arg(long, value_name = "REVISION")]
+        to: Option<i32>,
+        /// Roll back without asking (required when stdin is not a terminal)
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Give up on the rollout after this long (e.g. 90s, 15m)
+        #[arg(long, default_value = "15m", value_parser = parse_duration)]
+        timeout: Duration,
+    },
     /// A service's logs from CloudWatch, one readable row per line, with the task it came from
     Logs {
         /// The service, as named in [service.NAME]

@@ -74,6 +74,87 @@ pub fn family(stack: &str, service: &str) -> String {
     format!("{stack}-{service}")
 }
 
+/// One registered revision of a service's task definition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Revision {
+    pub number: i32,
+    pub arn: String,
+    pub image: String,
+    /// When it was registered (seconds since the epoch): when a deploy or `up` made it.
+    pub registered_at: Option<i64>,
+}
+
+/// The service's ACTIVE revisions, newest first, as (number, ARN): one ListTaskDefinitions
+/// call (a page holds 100). berth keeps every revision ACTIVE until `down`, so any of them
+/// can be rolled back to.
+pub async fn revision_arns(
+    aws: &Aws,
+    stack: &str,
+    service: &str,
+) -> Result<Vec<(i32, String)>, CloudError> {
+    let listed = aws
+        .ecs
+        .list_task_definitions()
+        .family_prefix(family(stack, service))
+        .status(TaskDefinitionStatus::Active)
+        .sort(aws_sdk_ecs::types::SortOrder::Desc)
+        .send()
+        .await
+        .aws()?;
+    let mut found: Vec<(i32, String)> = listed
+        .task_definition_arns()
+        .iter()
+        .filter_map(|arn| Some((revision_of(arn)?, arn.clone())))
+        .collect();
+    // Sorted here too: the emulator ignores `sort`.
+    found.sort_by(|a, b| b.0.cmp(&a.0));
+    Ok(found)
+}
+
+/// `...:task-definition/family:7` -> 7.
+pub fn revision_of(arn: &str) -> Option<i32> {
+    arn.rsplit(':').next()?.parse().ok()
+}
+
+/// One revision's image and registration time.
+pub async fn describe_revision(aws: &Aws, arn: &str) -> Result<Revision, CloudError> {
+    let out = aws
+        .ecs
+        .describe_task_definition()
+        .task_definition(arn)
+        .send()
+        .await
+        .aws()?;
+    let td = out
+        .task_definition()
+        .ok_or_else(|| CloudError::fatal(format!("task definition {arn} not found")))?;
+    Ok(Revision {
+        number: td.revision(),
+        arn: arn.to_string(),
+        image: td
+            .container_definitions()
+            .first()
+            .and_then(|c| c.image())
+            .unwrap_or_default()
+            .to_string(),
+        registered_at: td.registered_at().map(|t| t.secs()),
+    })
+}
+
+/// The newest `limit` revisions, described.
+pub async fn revisions(
+    aws: &Aws,
+    stack: &str,
+    service: &str,
+    limit: usize,
+) -> Result<Vec<Revision>, CloudError> {
+    let mut found = Vec::new();
+    for (_, arn) in revision_arns(aws, stack, service).await?.iter().take(limit) {
+        found.push(describe_revision(aws, arn).await?);
+    }
+    Ok(found)
+}
+
 pub fn node(stack: &str, tags: &Tags, service: &str, spec: TaskSpec) -> Node {
     let fargate = spec.launch != "ec2";
     let mut env = spec.env.clone();

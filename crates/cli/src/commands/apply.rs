@@ -206,7 +206,7 @@ fn show_plan(global: &Global, plan: &Plan) -> Result<()> {
 }
 
 /// Ask on a terminal; refuse (changing nothing) without one unless `--yes` was given.
-fn confirm(yes: bool, question: &str) -> Result<bool> {
+pub(super) fn confirm(yes: bool, question: &str) -> Result<bool> {
     if yes {
         return Ok(true);
     }

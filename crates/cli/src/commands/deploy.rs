@@ -22,14 +22,7 @@ pub async fn run(
 ) -> Result<ExitCode> {
     let started = Instant::now();
     let manifest = load_manifest(global)?;
-    if !manifest.services.contains_key(service) {
-        let known: Vec<&str> = manifest.services.keys().map(String::as_str).collect();
-        bail!(
-            "no service `{service}` in {}; it has: {}",
-            global.file.display(),
-            known.join(", ")
-        );
-    }
+    known_service(global, &manifest, service)?;
     let aws = connect(global, &manifest).await?;
     let stack = manifest.name.as_str();
     let image = resolve_image(&aws, stack, image).await?;
@@ -65,6 +58,23 @@ pub async fn run(
     );
     println!("{arn}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// `service` is one of the manifest's, or an error listing them.
+pub(super) fn known_service(
+    global: &Global,
+    manifest: &berth_spec::Manifest,
+    service: &str,
+) -> Result<()> {
+    if !manifest.services.contains_key(service) {
+        let known: Vec<&str> = manifest.services.keys().map(String::as_str).collect();
+        bail!(
+            "no service `{service}` in {}; it has: {}",
+            global.file.display(),
+            known.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// A bare `name:tag` lives in the stack's own repository.

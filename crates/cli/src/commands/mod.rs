@@ -5,6 +5,7 @@ mod deploy;
 mod graph;
 mod init;
 mod logs;
+mod rollback;
 mod status;
 mod unlock;
 mod validate;
@@ -32,6 +33,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             image,
             timeout,
         } => deploy::run(global, &service, &image, timeout).await,
+        Command::Rollback {
+            service,
+            to,
+            yes,
+            timeout,
+        } => rollback::run(global, &service, to, yes, timeout).await,
         Command::Logs {
             service,
             since,

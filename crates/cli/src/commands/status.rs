@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use berth_aws::certificate::tls_status;
 use berth_aws::service_status::service_status;
+use berth_aws::task_definition::{self, Revision};
 use berth_engine::{Action, plan};
 
 use crate::args::{Global, Output, RunArgs};
@@ -56,6 +57,12 @@ async fn show(session: &Session, global: &Global, run: &RunArgs) -> Result<()> {
     let zone = m.network.private_zone.as_deref();
     let service_rows =
         service_status(&session.aws, &m.name, &services, zone, base_url.as_deref()).await?;
+    // The latest revisions of each service, for `rollback --to`.
+    let mut revisions = std::collections::BTreeMap::new();
+    for row in &service_rows {
+        let recent = task_definition::revisions(&session.aws, &m.name, &row.name, 3).await?;
+        revisions.insert(row.name.clone(), recent);
+    }
     let tls = match m.domain {
         Some(_) if m.certificate.is_none() => tls_status(&session.aws, &m.name).await?,
         _ => None,
@@ -89,6 +96,7 @@ async fn show(session: &Session, global: &Global, run: &RunArgs) -> Result<()> {
         let json = serde_json::json!({
             "services": service_rows,
             "certificate": tls,
+            "revisions": revisions,
             "resources": rows,
         });
         println!("{}", serde_json::to_string_pretty(&json)?);
@@ -106,6 +114,19 @@ async fn show(session: &Session, global: &Global, run: &RunArgs) -> Result<()> {
             }
             if let Some(name) = &s.private_name {
                 println!("  private  {name}");
+            }
+            for r in revisions.get(&s.name).into_iter().flatten() {
+                let running = if s.task_definition.ends_with(&format!(":{}", r.number)) {
+                    " (running)"
+                } else {
+                    ""
+                };
+                println!(
+                    "  revision {:<4} {}{running}{}",
+                    r.number,
+                    r.image,
+                    registered(r)
+                );
             }
         }
         if let Some(tls) = &tls {
@@ -160,4 +181,22 @@ fn short_id(id: &str) -> String {
     } else {
         resource.to_string()
     }
+}
+
+/// `, registered 2h ago` (or nothing when AWS gave no time).
+fn registered(r: &Revision) -> String {
+    let Some(at) = r.registered_at else {
+        return String::new();
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let ago = (now - at).max(0);
+    let text = match ago {
+        0..60 => format!("{ago}s"),
+        60..3600 => format!("{}m", ago / 60),
+        3600..86400 => format!("{}h", ago / 3600),
+        _ => format!("{}d", ago / 86400),
+    };
+    format!(", registered {text} ago")
 }

@@ -86,6 +86,7 @@ fn help_teaches_the_workflow() {
         "status",
         "down",
         "deploy",
+        "rollback",
         "logs",
         "graph",
         "unlock",

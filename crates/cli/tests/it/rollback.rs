@@ -1,0 +1,86 @@
+//! `berth rollback`: back to the previous revision, or any named one, shown first.
+
+use crate::common::*;
+
+async fn running_revision(aws: &berth_aws::Aws, stack: &str) -> String {
+    let out = aws
+        .ecs
+        .describe_services()
+        .cluster(stack)
+        .services("web")
+        .send()
+        .await
+        .unwrap();
+    let td = out.services()[0].task_definition().unwrap();
+    td.rsplit(':').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn rollback_goes_back_a_revision_or_to_a_named_one() {
+    let aws = aws().await;
+    let stack = unique_stack("rb");
+    // No image in the manifest: deploy and rollback own it, and `up` keeps theirs.
+    let m = Manifest::new(&format!(
+        "name = \"{stack}\"\nregion = \"eu-west-2\"\n\
+         [network]\ncidr = \"10.36.0.0/16\"\nazs = 2\nnat = \"none\"\n\
+         endpoints = [\"s3\", \"ecr\", \"logs\"]\nprivate_zone = \"\"\n\
+         [cluster]\ncapacity = \"fargate\"\n\
+         [service.web]\nimage = \"hello:1\"\ncpu = 256\nmemory = 512\ncount = 1\n"
+    ));
+    berth(&m.path, &["up", "--yes"]).success();
+    berth(&m.path, &["deploy", "web", "--image", "hello:2"]).success();
+    assert_eq!(running_revision(&aws, &stack).await, "2");
+
+    let status = berth(&m.path, &["status"]).success();
+    let revisions: Vec<&str> = status
+        .stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("revision "))
+        .collect();
+    assert_eq!(revisions.len(), 2, "{}", status.stdout);
+    assert!(
+        revisions[0].contains(&format!("/{stack}:2 (running)"))
+            && revisions[1].contains(&format!("/{stack}:1")),
+        "{revisions:?}"
+    );
+
+    // Without --yes and without a terminal: shown, not done.
+    let refused: Run = berth_command(&m.path, &["rollback", "web"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stdout.contains("revision 2 -> 1"),
+        "{}",
+        refused.stdout
+    );
+    assert_eq!(running_revision(&aws, &stack).await, "2");
+
+    let back = berth(&m.path, &["rollback", "web", "--yes"]).success();
+    assert!(
+        back.stdout.contains(&format!("/{stack}:2 -> ")),
+        "{}",
+        back.stdout
+    );
+    assert_eq!(running_revision(&aws, &stack).await, "1");
+    assert!(
+        back.stderr.contains("the manifest names an image"),
+        "the manifest's image would come back with up: {}",
+        back.stderr
+    );
+
+    berth(&m.path, &["rollback", "web", "--to", "2", "--yes"]).success();
+    assert_eq!(running_revision(&aws, &stack).await, "2");
+    let unknown = berth(&m.path, &["rollback", "web", "--to", "9", "--yes"]);
+    assert_eq!(unknown.code, 1);
+    assert!(
+        unknown.stderr.contains("no revision 9; it has 2, 1"),
+        "{}",
+        unknown.stderr
+    );
+
+    berth(&m.path, &["down", "--yes"]).success();
+    assert!(leaked(&aws, &stack).await.is_empty());
+}
