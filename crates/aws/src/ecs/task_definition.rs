@@ -107,7 +107,7 @@ pub async fn revision_arns(
         .filter_map(|arn| Some((revision_of(arn)?, arn.clone())))
         .collect();
     // Sorted here too: the emulator ignores `sort`.
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
     Ok(found)
 }
 
