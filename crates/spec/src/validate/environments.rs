@@ -78,7 +78,7 @@ pub(super) fn select<'i>(cx: &mut Cx, root: &DeTable<'i>, env: Option<&str>) -> 
             KEY,
             format!(
                 "environment `{env}` is not declared: this file has no environments; add an \
-                 [env.{env}] table with the keys that differ, or leave out --env"
+                 [env.{env}] table with the keys that differ, or unset --env / BERTH_ENV"
             ),
         ),
         None => cx.err(
