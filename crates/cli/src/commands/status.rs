@@ -142,12 +142,12 @@ async fn show(session: &Session, global: &Global, run: &RunArgs) -> Result<()> {
             println!();
         }
         println!(
-            "{:<24} {:<20} {:<26} {:<16} DRIFT",
+            "{:<28} {:<22} {:<26} {:<16} DRIFT",
             "RESOURCE", "KIND", "AWS ID", "STATE"
         );
         for r in &rows {
             println!(
-                "{:<24} {:<20} {:<26} {:<16} {}",
+                "{:<28} {:<22} {:<26} {:<16} {}",
                 r.id,
                 r.kind,
                 r.cloud_id,
