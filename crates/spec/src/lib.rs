@@ -19,7 +19,7 @@ mod validate;
 pub use error::{Problem, SpecError};
 pub use facts::{is_arm64_instance_type, unsupported_region};
 pub use types::{
-    Autoscaling, Azs, Capacity, Cluster, Endpoint, Manifest, NatMode, Network, Service,
+    Autoscaling, Azs, Capacity, Ci, Cluster, Endpoint, Manifest, NatMode, Network, Service,
 };
 pub use validate::{DEFAULT_CIDR, DEFAULT_INSTANCE_TYPE, DEFAULT_PRIVATE_ZONE};
 

@@ -30,6 +30,32 @@ pub struct Manifest {
     pub cluster: Cluster,
     /// `[service.NAME]` tables, keyed by name. May be empty (a network-only stack).
     pub services: BTreeMap<String, Service>,
+    /// `[ci]`: the repository whose workflows may deploy this stack. `None`: no CI role.
+    pub ci: Option<Ci>,
+}
+
+/// `[ci]`: GitHub Actions of one repository deploy through a role they assume with their
+/// OIDC token: no long-lived keys anywhere.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ci {
+    /// `owner/repo`.
+    pub github: String,
+    /// Only workflows running on this branch (`refs/heads/<branch>`).
+    pub branch: Option<String>,
+    /// Only jobs running in this GitHub environment.
+    pub environment: Option<String>,
+}
+
+impl Ci {
+    /// The token's `sub` claim the role's trust accepts (GitHub's documented formats; `*`
+    /// when neither branch nor environment narrows it).
+    pub fn subject(&self) -> String {
+        match (&self.branch, &self.environment) {
+            (Some(branch), _) => format!("repo:{}:ref:refs/heads/{branch}", self.github),
+            (None, Some(env)) => format!("repo:{}:environment:{env}", self.github),
+            (None, None) => format!("repo:{}:*", self.github),
+        }
+    }
 }
 
 /// `[network]`: the VPC and what hangs off it.

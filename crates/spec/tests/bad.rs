@@ -102,6 +102,24 @@ const CASES: &[(&str, &str, usize, &str)] = &[
         "is both the stack's domain and a host of service `web`",
     ),
     (
+        "ci repository not owner/name",
+        "name = \"hello\"\n[ci]\ngithub = \"shop\"\n",
+        3,
+        "is not a GitHub repository",
+    ),
+    (
+        "ci branch and environment",
+        "name = \"hello\"\n[ci]\ngithub = \"acme/shop\"\nbranch = \"main\"\nenvironment = \"prod\"\n",
+        5,
+        "either its branch or its GitHub environment",
+    ),
+    (
+        "ci without github",
+        "name = \"hello\"\n[ci]\nbranch = \"main\"\n",
+        2,
+        "write github = \"org/repo\"",
+    ),
+    (
         "unknown service key",
         "name = \"hello\"\n[service.web]\nhealth-check = \"/\"\n",
         3,

@@ -232,3 +232,14 @@ fn graviton_and_partition_helpers_are_exported() {
     assert!(berth_spec::unsupported_region("cn-north-1").is_some());
     assert!(berth_spec::unsupported_region("eu-west-2").is_none());
 }
+
+#[test]
+fn ci_names_the_token_subject_it_trusts() {
+    let ci = |extra: &str| {
+        let text = format!("name = \"x\"\n[ci]\ngithub = \"acme/shop\"\n{extra}");
+        parse("b", &text).unwrap().ci.unwrap().subject()
+    };
+    assert_eq!(ci(""), "repo:acme/shop:*");
+    assert_eq!(ci("branch = \"main\"\n"), "repo:acme/shop:ref:refs/heads/main");
+    assert_eq!(ci("environment = \"prod\"\n"), "repo:acme/shop:environment:prod");
+}

@@ -22,6 +22,7 @@
 
 mod addresses;
 mod autoscaling;
+mod ci;
 mod cluster;
 mod env;
 mod environments;
@@ -140,6 +141,7 @@ fn manifest(cx: &mut Cx, root: &DeTable, env: Option<&str>) -> Manifest {
 
     network::check_endpoints(cx, &network, nat_span, cluster.capacity, &services);
     tls::check_needs_public_service(cx, domain.as_ref(), &services);
+    let ci = ci::ci(cx, &top);
 
     Manifest {
         name,
@@ -151,6 +153,7 @@ fn manifest(cx: &mut Cx, root: &DeTable, env: Option<&str>) -> Manifest {
         network,
         cluster,
         services,
+        ci,
     }
 }
 
@@ -179,7 +182,8 @@ mod tests {
 
     #[test]
     fn keys_are_the_struct_fields() {
-        let text = "name = \"t\"\n[service.web.autoscaling]\nmin = 1\nmax = 3\ncpu = 50\n";
+        let text = "name = \"t\"\n[service.web.autoscaling]\nmin = 1\nmax = 3\ncpu = 50\n\
+                    [ci]\ngithub = \"acme/shop\"\nbranch = \"main\"\n";
         let m = parse("t.toml", text, None).expect("parses");
         let web = &m.services["web"];
         let scaling = web.autoscaling.as_ref().expect("autoscaling is set");
@@ -200,5 +204,6 @@ mod tests {
         assert_eq!(fields(&m.cluster), keys(cluster::KEYS), "Cluster");
         assert_eq!(service, keys(service::KEYS), "Service");
         assert_eq!(fields(scaling), keys(autoscaling::KEYS), "Autoscaling");
+        assert_eq!(fields(m.ci.as_ref().unwrap()), keys(ci::KEYS), "Ci");
     }
 }

@@ -13,6 +13,7 @@ pub(super) const KEYS: &[&str] = &[
     "network",
     "cluster",
     "service",
+    "ci",
     "env",
 ];
 
