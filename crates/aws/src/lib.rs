@@ -32,7 +32,7 @@ pub use ecs::{
     capacity_provider, cluster_capacity, ecs_cluster, ecs_service, log_group, task_definition,
 };
 pub use elb::{listener, listener_rule, load_balancer, target_group};
-pub use iam::{iam_role, instance_profile};
+pub use iam::{iam_role, instance_profile, oidc_provider};
 pub use network::{
     eip, internet_gateway, nat_gateway, route_table, security_group, subnet, vpc, vpc_endpoint,
 };
@@ -66,6 +66,7 @@ pub fn kinds(aws: &Aws) -> Vec<std::sync::Arc<dyn berth_engine::Kind>> {
         Arc::new(vpc_endpoint::VpcEndpoint(a())),
         Arc::new(iam_role::IamRole(a())),
         Arc::new(instance_profile::InstanceProfile(a())),
+        Arc::new(oidc_provider::OidcProvider(a())),
         Arc::new(ecs_cluster::EcsCluster(a())),
         Arc::new(cluster_capacity::ClusterCapacity(a())),
         Arc::new(capacity_provider::CapacityProvider(a())),

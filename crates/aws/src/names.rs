@@ -71,6 +71,10 @@ pub fn role(name: &str) -> LogicalId {
 pub fn instance_profile() -> LogicalId {
     id("profile/instance")
 }
+/// The account's GitHub Actions OIDC provider, when this stack made it.
+pub fn oidc_provider() -> LogicalId {
+    id("oidc/github")
+}
 
 // The platform every service shares.
 pub fn repository() -> LogicalId {

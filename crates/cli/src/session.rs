@@ -121,6 +121,7 @@ pub fn offline_nodes(manifest: &Manifest) -> Vec<Node> {
         manifest,
         &Inputs {
             public_zone: None,
+            oidc_provider_elsewhere: false,
             region,
             account: "(account)".into(),
             azs,

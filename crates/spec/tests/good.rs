@@ -240,6 +240,12 @@ fn ci_names_the_token_subject_it_trusts() {
         parse("b", &text).unwrap().ci.unwrap().subject()
     };
     assert_eq!(ci(""), "repo:acme/shop:*");
-    assert_eq!(ci("branch = \"main\"\n"), "repo:acme/shop:ref:refs/heads/main");
-    assert_eq!(ci("environment = \"prod\"\n"), "repo:acme/shop:environment:prod");
+    assert_eq!(
+        ci("branch = \"main\"\n"),
+        "repo:acme/shop:ref:refs/heads/main"
+    );
+    assert_eq!(
+        ci("environment = \"prod\"\n"),
+        "repo:acme/shop:environment:prod"
+    );
 }

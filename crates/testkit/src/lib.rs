@@ -35,15 +35,18 @@ pub fn use_emulator() {
     }
 }
 
-/// SDK clients on the emulator, in eu-west-2.
+/// SDK clients on the emulator, in eu-west-2, knowing their account as `berth` does after
+/// it has proved its credentials (ARNs the graph builds name it).
 pub async fn emulator() -> Aws {
     use_emulator();
-    Aws::connect(&ConnectOptions {
+    let mut aws = Aws::connect(&ConnectOptions {
         region: Some("eu-west-2".into()),
         profile: None,
     })
     .await
-    .expect("connect")
+    .expect("connect");
+    aws.account().await.expect("the emulator's account");
+    aws
 }
 
 /// A stack name no other test, and no earlier run against the same emulator, uses; short and

@@ -47,6 +47,8 @@ pub enum InputError {
     Zones(berth_engine::CloudError),
     #[error("looking for the domain's public hosted zone in Route 53: {0}")]
     Zone(berth_engine::CloudError),
+    #[error("looking for the account's GitHub OIDC provider in IAM: {0}")]
+    OidcProvider(berth_engine::CloudError),
     #[error(
         "host `{host}` is not in {zone}, the public hosted zone berth writes the domain's records to. Use hosts under {zone}, or a certificate = \"arn:...\" of your own that covers them"
     )]
@@ -161,8 +163,20 @@ pub async fn inputs(
         }
         _ => None,
     };
+    // An OIDC provider berth did not make for this stack is used, never owned.
+    let oidc_provider_elsewhere = match &m.ci {
+        Some(_) => crate::oidc_provider::find(aws)
+            .await
+            .map_err(InputError::OidcProvider)?
+            .is_some_and(|(_, tags)| {
+                crate::tags::owned_id(&tags, &m.name)
+                    .is_none_or(|o| o == berth_engine::Owner::Unmanaged)
+            }),
+        None => false,
+    };
     Ok(Inputs {
         public_zone,
+        oidc_provider_elsewhere,
         region: aws.region.clone(),
         account: aws.account_id.clone(),
         azs,

@@ -10,8 +10,8 @@ use crate::{
     alias_record, autoscaling_group, capacity_provider, certificate, certificate_validation,
     cluster_capacity, discovery_service, ecr_repository, ecs_cluster, ecs_service, eip, iam_role,
     instance_profile, internet_gateway, launch_template, listener, listener_rule, load_balancer,
-    log_group, namespace, nat_gateway, route_table, scaling_policy, scaling_target, security_group,
-    subnet, target_group, task_definition, validation_record, vpc, vpc_endpoint,
+    log_group, namespace, nat_gateway, oidc_provider, route_table, scaling_policy, scaling_target,
+    security_group, subnet, target_group, task_definition, validation_record, vpc, vpc_endpoint,
 };
 
 /// What the graph needs from AWS before it can be drawn: facts, not resources.
@@ -22,6 +22,9 @@ pub struct Inputs {
     /// writes the certificate's validation records and the aliases to the load balancer
     /// there, for the domain and every service's hosts (which must be in it too).
     pub public_zone: Option<String>,
+    /// With `[ci]`: the account already has GitHub's OIDC provider and this stack did not
+    /// make it, so the graph uses it and never owns it.
+    pub oidc_provider_elsewhere: bool,
     /// The account the stack lives in: trust policies name it (confused-deputy guard).
     pub account: String,
     /// One per subnet pair, in order.
@@ -285,7 +288,7 @@ fn platform(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
         stack,
         tags,
         "execution",
-        iam_role::Trust {
+        iam_role::Trust::Service {
             service: "ecs-tasks.amazonaws.com",
             source_account: None,
         },
@@ -297,13 +300,16 @@ fn platform(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
         tags,
         "task",
         // Only ECS acting for this account may hand the task role out.
-        iam_role::Trust {
+        iam_role::Trust::Service {
             service: "ecs-tasks.amazonaws.com",
             source_account: Some(&inputs.account),
         },
         vec![],
         None,
     ));
+    if let Some(ci) = &m.ci {
+        out.extend(ci_role(m, inputs, ci));
+    }
     out.push(ecr_repository::node(stack, tags));
     out.push(log_group::node(stack, tags, 30));
     out.push(ecs_cluster::node(stack, tags));
@@ -341,6 +347,32 @@ fn platform(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
         );
         out.extend(listeners(m, inputs));
     }
+    out
+}
+
+/// The role GitHub Actions of `ci.github` assume to deploy, and the OIDC provider they
+/// come through when the account has none yet.
+fn ci_role(m: &Manifest, inputs: &Inputs, ci: &berth_spec::Ci) -> Vec<Node> {
+    let (stack, tags) = (m.name.as_str(), &m.tags);
+    let mut out = Vec::new();
+    let provider = oidc_provider::arn(&inputs.account);
+    let subject = ci.subject();
+    let mut role = iam_role::node(
+        stack,
+        tags,
+        "deploy",
+        iam_role::Trust::GitHub {
+            provider: &provider,
+            subject: &subject,
+        },
+        vec![],
+        Some(policies::ci_policy(m, &inputs.region, &inputs.account)),
+    );
+    if !inputs.oidc_provider_elsewhere {
+        out.push(oidc_provider::node(stack, tags));
+        role = role.after(names::oidc_provider());
+    }
+    out.push(role);
     out
 }
 
@@ -449,7 +481,7 @@ fn ec2_capacity(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
             stack,
             tags,
             "instance",
-            iam_role::Trust {
+            iam_role::Trust::Service {
                 service: "ec2.amazonaws.com",
                 source_account: None,
             },

@@ -46,6 +46,104 @@ pub(super) fn execution_policy(m: &Manifest, region: &str) -> Value {
     ])
 }
 
+/// The CI role's only permissions: what `berth deploy`, `rollback` and `logs` need on this
+/// stack, nothing more. Push to and read its repository; register its task definitions, and
+/// read and list task definitions (actions with no resource type in the Service Authorization
+/// Reference, so `*` is the only resource they take); list (on its cluster only), read and
+/// update its services; pass its two task roles to ECS alone; read its logs.
+pub(super) fn ci_policy(m: &Manifest, region: &str, account: &str) -> Value {
+    let statement = |sid: &str, action: Json, resource: Value| {
+        Value::Object(vec![
+            ("Action", Value::Lit(action)),
+            ("Effect", "Allow".into()),
+            ("Resource", resource),
+            ("Sid", sid.into()),
+        ])
+    };
+    let stack = &m.name;
+    let ecs = |what: &str| format!("arn:aws:ecs:{region}:{account}:{what}");
+    let pass = Value::Object(vec![
+        ("Action", "iam:PassRole".into()),
+        (
+            "Condition",
+            Value::Lit(json!({"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}})),
+        ),
+        ("Effect", "Allow".into()),
+        (
+            "Resource",
+            Value::List(vec![
+                refer(names::role("execution"), out::ARN),
+                refer(names::role("task"), out::ARN),
+            ]),
+        ),
+        ("Sid", "PassStackTaskRoles".into()),
+    ]);
+    let statements = vec![
+        statement("EcrLogin", json!("ecr:GetAuthorizationToken"), "*".into()),
+        statement(
+            "PushStackImages",
+            json!([
+                "ecr:BatchCheckLayerAvailability",
+                "ecr:BatchGetImage",
+                "ecr:CompleteLayerUpload",
+                "ecr:DescribeImages",
+                "ecr:DescribeRepositories",
+                "ecr:GetLifecyclePolicy",
+                "ecr:InitiateLayerUpload",
+                "ecr:ListTagsForResource",
+                "ecr:PutImage",
+                "ecr:UploadLayerPart"
+            ]),
+            refer(names::repository(), out::ARN),
+        ),
+        statement(
+            "ReadTaskDefinitions",
+            json!([
+                "ecs:DeregisterTaskDefinition",
+                "ecs:DescribeTaskDefinition",
+                "ecs:ListTaskDefinitions"
+            ]),
+            "*".into(),
+        ),
+        // Registering tags the revision (berth:stack), which needs TagResource on it too.
+        statement(
+            "RegisterStackTaskDefinitions",
+            json!(["ecs:RegisterTaskDefinition", "ecs:TagResource"]),
+            Value::from(ecs(&format!("task-definition/{stack}-*:*")).as_str()),
+        ),
+        statement(
+            "DeployStackServices",
+            json!(["ecs:DescribeServices", "ecs:UpdateService"]),
+            Value::from(ecs(&format!("service/{stack}/*")).as_str()),
+        ),
+        // ListServices has no resource type: scoped to the cluster by its condition key.
+        Value::Lit(json!({
+            "Action": "ecs:ListServices",
+            "Condition": {"ArnEquals": {"ecs:cluster": ecs(&format!("cluster/{stack}"))}},
+            "Effect": "Allow",
+            "Resource": "*",
+            "Sid": "ListStackServices",
+        })),
+        statement(
+            "ReadStackLogs",
+            json!([
+                "logs:DescribeLogStreams",
+                "logs:FilterLogEvents",
+                "logs:GetLogEvents"
+            ]),
+            Value::List(vec![
+                refer(names::log_group(), out::ARN),
+                Value::Concat(vec![refer(names::log_group(), out::ARN), ":*".into()]),
+            ]),
+        ),
+        pass,
+    ];
+    Value::Object(vec![
+        ("Statement", Value::List(statements)),
+        ("Version", "2012-10-17".into()),
+    ])
+}
+
 /// The statements that let ECS read the services' secrets, one per store, or none; and
 /// decrypt them when they are under a customer-managed KMS key (AWS-managed keys need no
 /// grant). The secret's ARN does not name its key, so the grant is on any key of the region,

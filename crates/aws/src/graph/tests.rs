@@ -17,6 +17,7 @@ fn example_in(file: &str, public_zone: Option<&str>) -> Vec<Node> {
     let manifest = berth_spec::parse(file, &text).unwrap();
     let inputs = Inputs {
         public_zone: public_zone.map(str::to_string),
+        oidc_provider_elsewhere: false,
         region: manifest
             .region
             .clone()

@@ -25,27 +25,66 @@ pub fn path(stack: &str) -> String {
     format!("/berth/{stack}/")
 }
 
-/// Who may assume the role: one service, and with `source_account` only on behalf of that
-/// account (the confused-deputy guard AWS recommends for ECS task roles).
-pub struct Trust<'a> {
-    pub service: &'a str,
-    pub source_account: Option<&'a str>,
+/// Who may assume the role.
+pub enum Trust<'a> {
+    /// One AWS service, and with `source_account` only on behalf of that account (the
+    /// confused-deputy guard AWS recommends for ECS task roles).
+    Service {
+        service: &'a str,
+        source_account: Option<&'a str>,
+    },
+    /// GitHub Actions workflows whose OIDC token has this audience-checked `subject`, through
+    /// the account's GitHub OIDC provider (GitHub's "Configuring OpenID Connect in Amazon Web
+    /// Services": `aud` must be sts.amazonaws.com, `sub` names the repository and ref).
+    GitHub { provider: &'a str, subject: &'a str },
 }
 
 impl Trust<'_> {
     fn document(&self) -> Json {
-        let mut statement = serde_json::json!({
-            "Action": "sts:AssumeRole",
-            "Effect": "Allow",
-            "Principal": {"Service": self.service},
-        });
-        if let Some(account) = self.source_account {
-            statement["Condition"] =
-                serde_json::json!({"StringEquals": {"aws:SourceAccount": account}});
-        }
+        let statement = match self {
+            Trust::Service {
+                service,
+                source_account,
+            } => {
+                let mut statement = serde_json::json!({
+                    "Action": "sts:AssumeRole",
+                    "Effect": "Allow",
+                    "Principal": {"Service": service},
+                });
+                if let Some(account) = source_account {
+                    statement["Condition"] =
+                        serde_json::json!({"StringEquals": {"aws:SourceAccount": account}});
+                }
+                statement
+            }
+            Trust::GitHub { provider, subject } => {
+                let (aud, sub) = (
+                    format!("{GITHUB_OIDC_HOST}:aud"),
+                    format!("{GITHUB_OIDC_HOST}:sub"),
+                );
+                // An exact subject is matched exactly; one with `*` only with StringLike.
+                let condition = if subject.contains('*') {
+                    serde_json::json!({
+                        "StringEquals": {aud: "sts.amazonaws.com"},
+                        "StringLike": {sub: subject},
+                    })
+                } else {
+                    serde_json::json!({"StringEquals": {aud: "sts.amazonaws.com", sub: subject}})
+                };
+                serde_json::json!({
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": condition,
+                    "Effect": "Allow",
+                    "Principal": {"Federated": provider},
+                })
+            }
+        };
         serde_json::json!({"Statement": [statement], "Version": "2012-10-17"})
     }
 }
+
+/// GitHub Actions' OIDC issuer, as IAM names its provider.
+pub const GITHUB_OIDC_HOST: &str = "token.actions.githubusercontent.com";
 
 pub fn node(
     stack: &str,
@@ -205,7 +244,7 @@ impl Kind for IamRole {
         KIND
     }
     fn after(&self) -> &'static [&'static str] {
-        &["ecr_repository", "log_group"]
+        &["ecr_repository", "log_group", "oidc_provider"]
     }
 
     /// One listing by path; then per role its tags, attached policies and inline policy.

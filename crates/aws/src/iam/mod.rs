@@ -1,5 +1,6 @@
-//! Identity: roles and the instance profile.
+//! Identity: roles, the instance profile, and GitHub's OIDC provider for CI.
 
 pub mod iam_role;
 pub mod instance_profile;
-mod tags;
+pub mod oidc_provider;
+pub(crate) mod tags;

@@ -4,4 +4,5 @@
 mod common;
 
 mod iam_lint;
+mod oidc;
 mod round_trips;

@@ -70,6 +70,7 @@ async fn example_round_trips(file: &str, prefix: &str) -> BTreeSet<&'static str>
 /// its validation and DNS records, in a public hosted zone of the test's own).
 #[tokio::test]
 async fn every_kind_round_trips() {
+    let _oidc = GITHUB_OIDC.lock().await;
     let (network, seed, https) = tokio::join!(
         example_round_trips("network.toml", "rt"),
         example_round_trips("seed-ec2.toml", "seedrt"),

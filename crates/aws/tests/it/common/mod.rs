@@ -131,3 +131,7 @@ fn find_kind<'a>(kinds: &[&'a dyn Kind], name: &str) -> &'a dyn Kind {
         .find(|k| k.name() == name)
         .unwrap_or_else(|| panic!("kind {name} not in the test's list"))
 }
+
+/// The account's one GitHub OIDC provider is shared by every test that makes or looks for
+/// it: they take turns.
+pub static GITHUB_OIDC: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
