@@ -142,6 +142,63 @@ def patch_acm_validates_through_dns():
     CertBundle.check = check
 
 
+def patch_run_task_runs_its_command():
+    """moto starts no containers, its RunTask for an awsvpc (Fargate) task crashes outright
+    (its ENI has no private_dns_name), and it answers a container's cpu and memory as numbers. AWS runs the command; the task stops with the container's
+    exit code, and awslogs has written the output to <prefix>/<container>/<task id>. Here a task
+    started with a command override stops at once: its container exits with N when the command
+    ends with `exit N` (else 0), and the command line is the one line in its log stream. A
+    stand-in for a container runtime, for `berth run`'s tests."""
+    import time as _time
+
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+    from moto.ecs.models import EC2ContainerServiceBackend
+    from moto.logs.models import logs_backends
+
+    if not hasattr(NetworkInterface, "private_dns_name"):
+        # Read where moto never set one; settable where it does (VPC endpoints' ENIs).
+        def get_dns(self):
+            return self.__dict__.get("_dns") or f"ip-{self.private_ip_address.replace('.', '-')}.ec2.internal"
+
+        def set_dns(self, value):
+            self.__dict__["_dns"] = value
+
+        NetworkInterface.private_dns_name = property(get_dns, set_dns)
+
+    original = EC2ContainerServiceBackend.run_task
+
+    def run_task(self, *args, **kwargs):
+        tasks = original(self, *args, **kwargs)
+        for task in tasks:
+            # The API's Container.cpu and .memory are strings; moto answers numbers, which
+            # the Rust SDK (unlike boto3) refuses to parse.
+            for container in task.containers:
+                container.cpu = None if container.cpu is None else str(container.cpu)
+                container.memory = None if container.memory is None else str(container.memory)
+            overrides = (task.overrides or {}).get("containerOverrides") or []
+            command = next((o["command"] for o in overrides if o.get("command")), None)
+            if not command:
+                continue
+            words = " ".join(command).split()
+            code = int(words[-1]) if len(words) >= 2 and words[-2] == "exit" and words[-1].isdigit() else 0
+            task.last_status = task.desired_status = "STOPPED"
+            task.stopped_reason = "Essential container in task exited"
+            for container in task.containers:
+                container.last_status = "STOPPED"
+                container.exitCode = code
+            definition = self.describe_task_definition(task.task_definition_arn).container_definitions[0]
+            options = (definition.get("logConfiguration") or {}).get("options") or {}
+            group, prefix = options.get("awslogs-group"), options.get("awslogs-stream-prefix")
+            if group and prefix:
+                logs = logs_backends[self.account_id][self.region_name]
+                stream = f"{prefix}/{definition['name']}/{task.id}"
+                logs.create_log_stream(group, stream)
+                logs.put_log_events(group, stream, [{"timestamp": int(_time.time() * 1000), "message": " ".join(command)}])
+        return tasks
+
+    EC2ContainerServiceBackend.run_task = run_task
+
+
 if __name__ == "__main__":
     patch_create_service_keeps_settings()
     patch_private_namespace_zone_vpc()
@@ -149,6 +206,7 @@ if __name__ == "__main__":
     patch_autoscaling_not_found_code()
     patch_delete_missing_capacity_provider()
     patch_acm_validates_through_dns()
+    patch_run_task_runs_its_command()
     if os.environ.get("BERTH_EMULATOR_REALISTIC") == "1":
         # Slow and strict like AWS: see realistic.py. After the patches above, so its checks
         # run first. Imported without leaving a __pycache__ in scripts/.

@@ -29,7 +29,8 @@ pub mod tags;
 pub use compute::{autoscaling_group, launch_template};
 pub use dns::{alias_record, discovery_service, namespace, route53};
 pub use ecs::{
-    capacity_provider, cluster_capacity, ecs_cluster, ecs_service, log_group, task_definition,
+    capacity_provider, cluster_capacity, ecs_cluster, ecs_service, log_group, one_off,
+    task_definition,
 };
 pub use elb::{listener, listener_rule, load_balancer, target_group};
 pub use iam::{iam_role, instance_profile, oidc_provider};

@@ -123,6 +123,19 @@ pub enum Command {
         #[arg(long, default_value = "15m", value_parser = parse_duration)]
         timeout: Duration,
     },
+    /// Run the service's task once with another command (a migration, a one-off job): same
+    /// image, network, roles and secrets; its logs streamed; berth exits with its exit code.
+    /// e.g. `berth run web -- ./migrate --yes`
+    Run {
+        /// The service, as named in [service.NAME]
+        service: String,
+        /// Stop following after this long (the task goes on; e.g. 90s, 15m, 1h)
+        #[arg(long, default_value = "1h", value_parser = parse_duration)]
+        timeout: Duration,
+        /// The command and its arguments, after `--`
+        #[arg(last = true, required = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
     /// Roll one service back to an earlier task definition revision: the one before the
     /// running one, or --to REVISION (`berth status` lists them). Shown and asked first, the
     /// rollout waited for like `deploy`; like a deployed image, `up` keeps it while the

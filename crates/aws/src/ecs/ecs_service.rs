@@ -247,12 +247,22 @@ fn deployment_configuration() -> DeploymentConfiguration {
 
 /// Private subnets and the tasks' security group, for awsvpc (Fargate) tasks only.
 fn network_configuration(props: &Props) -> Result<Option<NetworkConfiguration>, CloudError> {
-    if props.launch == "ec2" {
+    awsvpc(&props.launch, &props.subnets, &props.security_group)
+}
+
+/// Fargate tasks' network (the private subnets, the tasks' group, no public IP); none on
+/// EC2, where tasks share their instance's (bridge mode).
+pub(crate) fn awsvpc(
+    launch: &str,
+    subnets: &[String],
+    security_group: &str,
+) -> Result<Option<NetworkConfiguration>, CloudError> {
+    if launch == "ec2" {
         return Ok(None);
     }
     let vpc = AwsVpcConfiguration::builder()
-        .set_subnets(Some(props.subnets.clone()))
-        .security_groups(&props.security_group)
+        .set_subnets(Some(subnets.to_vec()))
+        .security_groups(security_group)
         .assign_public_ip(AssignPublicIp::Disabled)
         .build()
         .map_err(|e| CloudError::fatal(e.to_string()))?;

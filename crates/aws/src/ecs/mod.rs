@@ -5,4 +5,5 @@ pub mod cluster_capacity;
 pub mod ecs_cluster;
 pub mod ecs_service;
 pub mod log_group;
+pub mod one_off;
 pub mod task_definition;

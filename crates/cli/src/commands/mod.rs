@@ -6,6 +6,7 @@ mod graph;
 mod init;
 mod logs;
 mod rollback;
+mod run;
 mod status;
 mod unlock;
 mod validate;
@@ -33,6 +34,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             image,
             timeout,
         } => deploy::run(global, &service, &image, timeout).await,
+        Command::Run {
+            service,
+            timeout,
+            command,
+        } => run::run(global, &service, &command, timeout).await,
         Command::Rollback {
             service,
             to,

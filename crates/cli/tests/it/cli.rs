@@ -87,6 +87,7 @@ fn help_teaches_the_workflow() {
         "down",
         "deploy",
         "rollback",
+        "run",
         "logs",
         "graph",
         "unlock",
