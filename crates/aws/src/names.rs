@@ -109,13 +109,16 @@ pub fn https_listener() -> LogicalId {
 }
 
 // TLS and public DNS.
-pub fn certificate() -> LogicalId {
-    id("certificate")
+/// The certificate for one set of names (`key`: [`crate::certificate::key`]). New names are a
+/// new certificate, issued before the listener moves to it and the old one goes: a
+/// replacement in place would delete the old one first, which its listener still holds.
+pub fn certificate(key: &str) -> LogicalId {
+    id(format!("certificate/{key}"))
 }
-pub fn certificate_validation() -> LogicalId {
-    id("certificate/issued")
+pub fn certificate_validation(certificate: &LogicalId) -> LogicalId {
+    id(format!("{certificate}/issued"))
 }
-/// The certificate's validation record for `domain`.
+/// The certificates' validation record for `domain` (one per name: ACM reuses it).
 pub fn validation_record(domain: &str) -> LogicalId {
     id(format!("dns/validation-{domain}"))
 }

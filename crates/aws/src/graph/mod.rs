@@ -414,16 +414,13 @@ fn listeners(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
         (None, Some(domain)) => {
             let zone = inputs.public_zone.as_deref();
             let hosts = service_hosts(m);
+            let cert = certificate::id(domain, &hosts);
             out.push(certificate::node(stack, tags, domain, &hosts, zone));
             let mut records = Vec::new();
             for name in zone.map_or(vec![], |_| std::iter::once(domain).chain(&hosts).collect()) {
                 let zone = zone.unwrap_or_default();
-                let record = validation_record::node(
-                    stack,
-                    refer(names::certificate(), out::ARN),
-                    name,
-                    zone,
-                );
+                let record =
+                    validation_record::node(stack, refer(cert.clone(), out::ARN), name, zone);
                 records.push(record.id.clone());
                 out.push(record);
                 out.push(alias_record::node(
@@ -436,11 +433,11 @@ fn listeners(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
             }
             out.push(certificate_validation::node(
                 stack,
-                refer(names::certificate(), out::ARN),
+                &cert,
                 zone.is_some(),
                 records,
             ));
-            refer(names::certificate_validation(), out::ARN)
+            refer(names::certificate_validation(&cert), out::ARN)
         }
         (None, None) => {
             out.push(listener::node(

@@ -23,10 +23,28 @@ pub const KIND: &str = "certificate";
 /// no tags of their own).
 pub const ZONE_TAG: &str = "berth:zone";
 
+/// Eight hex digits that tell one set of names from another (FNV-1a: stable across builds,
+/// unlike std's hasher), for the certificate's logical id.
+pub fn key(domain: &str, names: &[String]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in std::iter::once(domain)
+        .chain(names.iter().map(String::as_str))
+        .flat_map(|n| n.bytes().chain([0]))
+    {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{:08x}", hash >> 32)
+}
+
+/// The logical id of the certificate for these names.
+pub fn id(domain: &str, names: &[String]) -> berth_engine::LogicalId {
+    names::certificate(&key(domain, names))
+}
+
 /// `domain` first; `names` the other names (SANs). `zone`: the public hosted zone berth
 /// writes the records to, `None` when the user's DNS is elsewhere.
 pub fn node(stack: &str, tags: &Tags, domain: &str, names: &[String], zone: Option<&str>) -> Node {
-    Node::new(KIND, names::certificate(), stack, tags)
+    Node::new(KIND, id(domain, names), stack, tags)
         .immutable("domain", domain)
         .immutable(
             "names",

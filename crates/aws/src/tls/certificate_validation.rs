@@ -10,7 +10,8 @@
 use async_trait::async_trait;
 use aws_sdk_acm::types::CertificateStatus;
 use berth_engine::{
-    CloudError, FieldChange, Kind, Node, Observed, OpCtx, PropsExt, Resolved, Tags, Value,
+    CloudError, FieldChange, Kind, LogicalId, Node, Observed, OpCtx, Owner, PropsExt, Resolved,
+    Tags, Value,
 };
 use serde::{Deserialize, Serialize};
 
@@ -24,14 +25,19 @@ pub const KIND: &str = "certificate_validation";
 /// otherwise the user does. `after`: the validation records' nodes.
 pub fn node(
     stack: &str,
-    certificate: Value,
+    certificate: &LogicalId,
     records_in_route53: bool,
-    after: impl IntoIterator<Item = berth_engine::LogicalId>,
+    after: impl IntoIterator<Item = LogicalId>,
 ) -> Node {
     // No tags: it is the certificate's state, not a resource.
-    let mut node = Node::new(KIND, names::certificate_validation(), stack, &Tags::new())
-        .immutable("certificate", certificate)
-        .prop("records_in_route53", records_in_route53);
+    let mut node = Node::new(
+        KIND,
+        names::certificate_validation(certificate),
+        stack,
+        &Tags::new(),
+    )
+    .immutable("certificate", Value::refer(certificate.clone(), out::ARN))
+    .prop("records_in_route53", records_in_route53);
     for id in after {
         node = node.after(id);
     }
@@ -65,13 +71,17 @@ impl Kind for CertificateValidation {
             .await?
             .into_iter()
             .filter(|(_, _, cert)| cert.status() == Some(&CertificateStatus::Issued))
-            .map(|(_, tags, cert)| {
+            .filter_map(|(owner, tags, cert)| match owner {
+                Owner::Managed(id) => Some((id, tags, cert)),
+                Owner::Unmanaged => None,
+            })
+            .map(|(certificate, tags, cert)| {
                 let arn = cert.certificate_arn().unwrap_or_default();
                 let props = Props {
                     certificate: arn.to_string(),
                     records_in_route53: tags.contains_key(crate::certificate::ZONE_TAG),
                 };
-                Observed::new(KIND, names::certificate_validation(), arn)
+                Observed::new(KIND, names::certificate_validation(&certificate), arn)
                     .output(out::ARN, arn)
                     .with_props(&props)
             })

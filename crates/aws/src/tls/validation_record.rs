@@ -1,6 +1,10 @@
-//! One DNS validation record of the certificate, written to the domain's public hosted zone
-//! when the account has it. ACM keeps checking it to renew the certificate, so it lives as
-//! long as the certificate does.
+//! One DNS validation record, written to the domain's public hosted zone when the account
+//! has it. ACM keeps checking it to renew the certificate, so it lives as long as the stack
+//! serves the name.
+//!
+//! Its identity is the name, not the certificate: ACM gives every certificate of an account
+//! the same CNAME for the same name, so when the certificate is replaced (a name added) the
+//! record stays as it is, and the new certificate validates through it at once.
 
 use async_trait::async_trait;
 use aws_sdk_route53::types::ChangeAction;
@@ -16,10 +20,11 @@ use crate::route53::{self, Target};
 
 pub const KIND: &str = "validation_record";
 
+/// `certificate`: where create reads the record from (ACM); never compared after.
 pub fn node(stack: &str, certificate: Value, domain: &str, zone: &str) -> Node {
     // No tags: Route 53 records have none (the certificate names the zone).
     Node::new(KIND, names::validation_record(domain), stack, &Tags::new())
-        .immutable("certificate", certificate)
+        .create_only("certificate", certificate)
         .immutable("domain", domain)
         .immutable("zone", zone)
 }
@@ -28,6 +33,8 @@ pub fn node(stack: &str, certificate: Value, domain: &str, zone: &str) -> Node {
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Props {
+    /// Create-only: discover does not say which certificate (they share the record).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     certificate: String,
     domain: String,
     zone: String,
@@ -55,16 +62,20 @@ impl Kind for ValidationRecord {
     }
 
     async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
-        let mut found = Vec::new();
+        let mut found: Vec<Observed> = Vec::new();
         for (_, tags, cert) in stack_certificates(&self.0, stack).await? {
             let Some(zone) = tags.get(crate::certificate::ZONE_TAG) else {
                 continue; // the user's DNS: their records, not berth's
             };
             for record in validation_records(&cert).unwrap_or_default() {
+                // Two certificates (old and new, while one replaces the other) share it.
+                if found.iter().any(|o| o.cloud_id == record.name) {
+                    continue;
+                }
                 let target = route53::find(&self.0, zone, &record.name, false).await?;
                 if target == Some(Target::Cname(record.value.clone())) {
                     let props = Props {
-                        certificate: cert.certificate_arn().unwrap_or_default().to_string(),
+                        certificate: String::new(),
                         domain: record.domain,
                         zone: zone.clone(),
                     };

@@ -218,6 +218,26 @@ async fn with_the_zone_in_the_account_berth_writes_the_records_and_serves_https(
     );
     berth(&m.path, &["plan", "--detailed-exitcode"]).success();
 
+    // Another name on the live stack: a new certificate, issued before the listener moves to
+    // it, and only then the old one deleted (the listener holds it until it moves).
+    let api2 = format!("api2.{zone_name}");
+    m.rewrite(&text.replace(&format!("[\"{api}\"]"), &format!("[\"{api}\", \"{api2}\"]")));
+    berth(&m.path, &["up", "--yes"]).success();
+    assert_eq!(
+        certificates(&aws, &domain).await,
+        ["Some(Issued)"],
+        "one, the new one"
+    );
+    let mut written = records(&aws, &zone).await;
+    written.sort();
+    let kinds: Vec<&str> = written.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["A", "A", "A", "CNAME", "CNAME", "CNAME"],
+        "{written:?}"
+    );
+    berth(&m.path, &["plan", "--detailed-exitcode"]).success();
+
     berth(&m.path, &["down", "--yes"]).success();
     assert!(
         certificates(&aws, &domain).await.is_empty(),
