@@ -1135,16 +1135,23 @@ def patch_acm_certificate_lifecycle():
     from moto.core.exceptions import JsonRESTError
     from moto.elbv2.models import ELBv2Backend, elbv2_backends
 
+    request = AWSCertificateManagerBackend.request_certificate
     describe = CertBundle.describe
     check = CertBundle.check
     delete = AWSCertificateManagerBackend.delete_certificate
     delete_listener = ELBv2Backend.delete_listener
 
+    def request_certificate(self, *args, **kwargs):
+        arn = request(self, *args, **kwargs)
+        with _LOCK:
+            _ACM_RECORDS.setdefault(arn, _until("acm_records"))
+        return arn
+
     def describe_(self):
         result = describe(self)
         with _LOCK:
-            assigned = _ACM_RECORDS.setdefault(self.arn, _until("acm_records"))
-        if _now() < assigned:
+            assigned = _ACM_RECORDS.get(self.arn)
+        if _active(assigned):
             for option in result["Certificate"].get("DomainValidationOptions", []):
                 option.pop("ResourceRecord", None)
         return result
@@ -1179,6 +1186,7 @@ def patch_acm_certificate_lifecycle():
                 _ACM_IN_USE[cert] = _until("cert_release")
         return listener
 
+    AWSCertificateManagerBackend.request_certificate = request_certificate
     CertBundle.describe = describe_
     CertBundle.check = check_
     AWSCertificateManagerBackend.delete_certificate = delete_certificate
