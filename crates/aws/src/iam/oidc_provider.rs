@@ -82,7 +82,8 @@ pub async fn find(aws: &Aws) -> Result<Option<(String, Tags)>, CloudError> {
 }
 
 impl OidcProvider {
-    /// Roles outside `stack` whose trust names the provider.
+    /// Roles other than `stack`'s deploy role whose trust names the provider. By exact name:
+    /// another stack's roles may share the prefix (`shop-prod-deploy` for `shop`).
     async fn trusted_elsewhere(&self, arn: &str, stack: &str) -> Result<Vec<String>, CloudError> {
         let roles = self
             .0
@@ -95,7 +96,7 @@ impl OidcProvider {
             .await?;
         Ok(roles
             .iter()
-            .filter(|r| !r.role_name().starts_with(&format!("{stack}-")))
+            .filter(|r| r.role_name() != format!("{stack}-deploy"))
             .filter(|r| {
                 r.assume_role_policy_document()
                     .is_some_and(|doc| urlencoding::decode(doc).is_ok_and(|doc| doc.contains(arn)))

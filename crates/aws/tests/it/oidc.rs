@@ -70,7 +70,8 @@ async fn a_shared_oidc_provider_is_used_and_only_its_maker_may_delete_it() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].cloud_id, ours.cloud_id);
 
-    let other = format!("{stack}x-other");
+    // Another stack whose name starts like this one's: its role is not this stack's.
+    let other = format!("{stack}-prod-deploy");
     let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
         "Principal": {"Federated": ours.cloud_id}}]});
