@@ -212,6 +212,15 @@ fn observed(owner: Owner, mut tags: Tags, cert: &CertificateDetail) -> Observed 
         .with_tags(tags)
 }
 
+/// The tags the certificate carries: the stack's, and the zone berth writes its records to.
+fn with_zone(tags: &Tags, zone: Option<&str>) -> Tags {
+    let mut tags = tags.clone();
+    if let Some(zone) = zone {
+        tags.insert(ZONE_TAG.to_string(), zone.to_string());
+    }
+    tags
+}
+
 pub struct Certificate(pub Aws);
 
 /// One certificate's details; not ready while ACM has none to give yet.
@@ -253,10 +262,7 @@ impl Kind for Certificate {
 
     async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
         let props: Props = node.typed()?;
-        let mut tags = node.tags.clone();
-        if let Some(zone) = &props.zone {
-            tags.insert(ZONE_TAG.to_string(), zone.clone());
-        }
+        let tags = with_zone(&node.tags, props.zone.as_deref());
         // The same token for the same stack and names: a retried request within the hour
         // ACM keeps tokens for returns the first certificate instead of a second one
         // (ACM RequestCertificate reference, IdempotencyToken).
@@ -317,10 +323,7 @@ impl Kind for Certificate {
         }
         acm.apply_tags(&current.cloud_id, changes).await?;
         let cert = self.describe(&current.cloud_id).await?;
-        let mut tags = node.tags.clone();
-        if let Some(zone) = props.zone {
-            tags.insert(ZONE_TAG.to_string(), zone);
-        }
+        let tags = with_zone(&node.tags, props.zone.as_deref());
         Ok(observed(Owner::from(&node.id), tags, &cert))
     }
 
@@ -334,16 +337,10 @@ impl Kind for Certificate {
             .await
             .aws();
         // A listener just deleted still holds the certificate for a while: ACM answers
-        // ResourceInUseException until the load balancer lets go (the Terraform AWS
-        // provider retries it: resourceCertificateDelete).
-        match deleted {
-            Err(e) if e.code.as_deref() == Some("ResourceInUseException") => Err(CloudError::new(
-                berth_engine::ErrorClass::DependencyViolation,
-                e.code.clone(),
-                e.message,
-            )),
-            other => ignore_not_found(other.map(drop)),
-        }
+        // ResourceInUseException until the load balancer lets go, which the one error
+        // classification already retries as in use (as the Terraform AWS provider does:
+        // resourceCertificateDelete).
+        ignore_not_found(deleted.map(drop))
     }
 }
 

@@ -19,14 +19,8 @@ async fn running_revision(aws: &berth_aws::Aws, stack: &str) -> String {
 async fn rollback_goes_back_a_revision_or_to_a_named_one() {
     let aws = aws().await;
     let stack = unique_stack("rb");
-    // No image in the manifest: deploy and rollback own it, and `up` keeps theirs.
-    let m = Manifest::new(&format!(
-        "name = \"{stack}\"\nregion = \"eu-west-2\"\n\
-         [network]\ncidr = \"10.36.0.0/16\"\nazs = 2\nnat = \"none\"\n\
-         endpoints = [\"s3\", \"ecr\", \"logs\"]\nprivate_zone = \"\"\n\
-         [cluster]\ncapacity = \"fargate\"\n\
-         [service.web]\nimage = \"hello:1\"\ncpu = 256\nmemory = 512\ncount = 1\n"
-    ));
+    // The manifest names an image: rollback says `up` would bring that one back.
+    let m = Manifest::new(&fargate_web(&stack, 36, ""));
     berth(&m.path, &["up", "--yes"]).success();
     berth(&m.path, &["deploy", "web", "--image", "hello:2"]).success();
     assert_eq!(running_revision(&aws, &stack).await, "2");

@@ -14,13 +14,7 @@ fn run(m: &Manifest, service: &str, command: &[&str]) -> Run {
 async fn run_streams_the_tasks_logs_and_exits_with_its_code() {
     let aws = aws().await;
     let stack = unique_stack("run");
-    let m = Manifest::new(&format!(
-        "name = \"{stack}\"\nregion = \"eu-west-2\"\n\
-         [network]\ncidr = \"10.37.0.0/16\"\nazs = 2\nnat = \"none\"\n\
-         endpoints = [\"s3\", \"ecr\", \"logs\"]\nprivate_zone = \"\"\n\
-         [cluster]\ncapacity = \"fargate\"\n\
-         [service.web]\nimage = \"hello:1\"\ncpu = 256\nmemory = 512\ncount = 1\n"
-    ));
+    let m = Manifest::new(&fargate_web(&stack, 37, ""));
     berth(&m.path, &["up", "--yes"]).success();
 
     let failed = run(&m, "web", &["sh", "-c", "./migrate; exit 3"]);

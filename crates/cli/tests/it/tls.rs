@@ -12,13 +12,7 @@ use crate::common::*;
 
 /// A Fargate stack with one public service on `domain`, in 10.`octet`.0.0/16.
 fn manifest(stack: &str, domain: &str, octet: u8) -> String {
-    format!(
-        "name = \"{stack}\"\nregion = \"eu-west-2\"\ndomain = \"{domain}\"\n\
-         [network]\ncidr = \"10.{octet}.0.0/16\"\nazs = 2\nnat = \"none\"\n\
-         endpoints = [\"s3\", \"ecr\", \"logs\"]\nprivate_zone = \"\"\n\
-         [cluster]\ncapacity = \"fargate\"\n\
-         [service.web]\nimage = \"hello:latest\"\ncpu = 256\nmemory = 512\ncount = 1\n"
-    )
+    fargate_web(stack, octet, &format!("domain = \"{domain}\"\n"))
 }
 
 /// A private zone named `name` on `vpc`: here, the user's own DNS provider.

@@ -45,6 +45,18 @@ pub fn in_range(text: &str, octet: u8) -> String {
     text.replace("172.24.", &format!("172.{octet}."))
 }
 
+/// A small Fargate stack in 10.`octet`.0.0/16 with one service, `web`; `top` goes at the
+/// top of the file (e.g. a `domain`).
+pub fn fargate_web(stack: &str, octet: u8, top: &str) -> String {
+    format!(
+        "name = \"{stack}\"\nregion = \"eu-west-2\"\n{top}\
+         [network]\ncidr = \"10.{octet}.0.0/16\"\nazs = 2\nnat = \"none\"\n\
+         endpoints = [\"s3\", \"ecr\", \"logs\"]\nprivate_zone = \"\"\n\
+         [cluster]\ncapacity = \"fargate\"\n\
+         [service.web]\nimage = \"hello:1\"\ncpu = 256\nmemory = 512\ncount = 1\n"
+    )
+}
+
 /// A manifest in its own temporary directory.
 pub struct Manifest {
     pub dir: tempfile::TempDir,
