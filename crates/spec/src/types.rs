@@ -293,6 +293,12 @@ pub struct Service {
     /// fresh empty volume per task. Default `["/tmp"]`; `[]` for none.
     pub scratch: Vec<String>,
     pub autoscaling: Option<Autoscaling>,
+    /// Where `berth deploy --build` finds the Dockerfile, relative to the manifest's folder.
+    /// `None`: the manifest's folder itself.
+    pub build: Option<String>,
+    /// A command run once, as a one-off task of the new task definition, before every
+    /// rollout (migrations): the rollout goes ahead only if it exits 0. Empty: none.
+    pub release: Vec<String>,
 }
 
 /// `[service.NAME.autoscaling]`: target tracking on the service's task count.

@@ -78,6 +78,24 @@ const CASES: &[(&str, &str, usize, &str)] = &[
         "`cache` is not an absolute path below /",
     ),
     (
+        "empty release command",
+        "name = \"hello\"\n[service.web]\nrelease = []\n",
+        3,
+        "the release command is empty",
+    ),
+    (
+        "release command as one string",
+        "name = \"hello\"\n[service.web]\nrelease = \"./migrate --yes\"\n",
+        3,
+        "expected a list",
+    ),
+    (
+        "empty build folder",
+        "name = \"hello\"\n[service.web]\nbuild = \"\"\n",
+        3,
+        "`build` is empty",
+    ),
+    (
         "scratch path listed twice",
         "name = \"hello\"\n[service.web]\nscratch = [\"/tmp\", \"/tmp\"]\n",
         3,

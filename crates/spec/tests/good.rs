@@ -92,6 +92,16 @@ fn service_defaults_and_empty_strings() {
     );
     let none = parse("b", "name = \"hello\"\n[service.web]\nscratch = []\n").unwrap();
     assert!(none.services["web"].scratch.is_empty());
+    assert_eq!(web.build, None, "the manifest's own folder");
+    assert!(web.release.is_empty(), "no release command unless told");
+    let released = parse(
+        "c",
+        "name = \"hello\"\n[service.web]\nbuild = \"./web\"\nrelease = [\"./migrate\", \"--yes\"]\n",
+    )
+    .unwrap();
+    let web = &released.services["web"];
+    assert_eq!(web.build.as_deref(), Some("./web"));
+    assert_eq!(web.release, ["./migrate", "--yes"]);
 }
 
 #[test]

@@ -21,6 +21,7 @@ use crate::Aws;
 use crate::ecs_cluster::{ecs_tags, from_ecs};
 use crate::error::{AllPages, AwsResultExt};
 use crate::names::{self, out};
+use crate::one_off;
 use crate::tags::TagApi;
 use crate::tags::owned_id;
 
@@ -41,6 +42,8 @@ pub struct ServiceSpec {
     pub registry: Option<Value>,
     /// Autoscaling owns the task count after creation.
     pub autoscaled: bool,
+    /// Run once as a one-off task of each new task definition before it rolls out.
+    pub release: Vec<String>,
 }
 
 pub fn node(stack: &str, tags: &Tags, service: &str, spec: ServiceSpec) -> Node {
@@ -81,6 +84,10 @@ pub fn node(stack: &str, tags: &Tags, service: &str, spec: ServiceSpec) -> Node 
         .prop("deployment", Value::Lit(deployment_percents(100, 200)))
         // A rollout that failed or ran out of time is not converged, whatever the rest says.
         .prop("rollout", ROLLOUT_COMPLETED);
+    // What runs before a rollout, not something AWS keeps: never compared.
+    if !spec.release.is_empty() {
+        node = node.create_only("release", Value::Lit(json!(spec.release)));
+    }
     // With autoscaling the count is only the starting point: the scaler owns it afterwards.
     if spec.autoscaled {
         node = node.create_only("desired_count", spec.count);
@@ -128,6 +135,9 @@ struct Props {
     rollout: String,
     /// Create-only when autoscaled: the scaler owns it afterwards.
     desired_count: i32,
+    /// The release command (node only: AWS does not keep it). Empty: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    release: Vec<String>,
 }
 
 /// A string property that is "" when absent, as an option.
@@ -222,6 +232,7 @@ fn observe(s: &AwsService, owner: Owner, tags: Tags) -> Option<Observed> {
         deployment,
         rollout: rollout_state(s).label().to_string(),
         desired_count: s.desired_count(),
+        release: vec![],
     };
     Some(
         Observed::new(KIND, owner, s.service_arn()?)
@@ -391,6 +402,18 @@ impl EcsService {
         cx: &OpCtx,
     ) -> Result<(), CloudError> {
         wait_for_rollout(self, cluster, service, cx).await
+    }
+
+    /// Run the node's release command, if it has one, as a one-off task of the revision it
+    /// is about to roll out; an error unless it exits 0, so the rollout never starts.
+    async fn release(&self, node: &Resolved, props: &Props, cx: &OpCtx) -> Result<(), CloudError> {
+        if props.release.is_empty() {
+            return Ok(());
+        }
+        let task = one_off::Task::of(node)?;
+        one_off::release(&self.0, &task, &props.release, cx)
+            .await?
+            .succeeded(&props.name, &props.release)
     }
 
     /// Point the service at a task definition revision and wait for the rollout: `berth deploy`.
@@ -589,6 +612,8 @@ impl Kind for EcsService {
     async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
         let props: Props = node.typed()?;
         let (cluster, name) = (props.cluster.as_str(), props.name.as_str());
+        // Migrations before the first task serves, as before every later rollout.
+        self.release(node, &props, cx).await?;
         let mut call = self
             .0
             .ecs
@@ -694,6 +719,9 @@ impl Kind for EcsService {
             || rollout
                 .is_some_and(|c| c.old.as_ref().and_then(Json::as_str) == Some(ROLLOUT_FAILED))
         {
+            if FieldChange::touches(changes, "task_definition") {
+                self.release(node, &props, cx).await?;
+            }
             // Every setting berth owns goes in the call, network included: UpdateService
             // leaves out whatever it is not sent.
             let mut call = self

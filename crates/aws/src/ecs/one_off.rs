@@ -1,30 +1,43 @@
-//! One-off tasks (`berth run`): the service's current task definition, run once with another
-//! command, in the service's network with its roles and secrets; its logs followed until it
-//! stops, its exit code reported. Not a resource kind: nothing of it outlives the run.
+//! One-off tasks: a service's task definition run once with another command, in the
+//! service's network with its roles and secrets; its logs followed until it stops, its exit
+//! code reported. `berth run` starts them on demand; a service's `release` command runs as
+//! one before every rollout, which goes ahead only if it exits 0. Not a resource kind:
+//! nothing of it outlives the run.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use aws_sdk_ecs::types::{
     CapacityProviderStrategyItem, ContainerOverride, LaunchType, TaskOverride,
 };
-use berth_engine::{CloudError, Observed, PropsExt};
+use berth_engine::{CloudError, OpCtx, PropsExt};
 use serde::Deserialize;
 
 use crate::Aws;
 use crate::ecs_service::awsvpc;
 use crate::error::AwsResultExt;
 
-/// What a one-off task needs of its service, as `discover` found it.
-#[derive(Deserialize)]
-struct Service {
-    name: String,
-    cluster: String,
-    task_definition: String,
+/// What a one-off task needs of its service: the properties of an `ecs_service`, as its node
+/// desires them or `discover` found them. `task_definition` is the revision to run.
+#[derive(Deserialize, Clone)]
+pub struct Task {
+    pub name: String,
+    pub cluster: String,
+    pub task_definition: String,
     launch: String,
     capacity_provider: String,
     subnets: Vec<String>,
     security_group: String,
 }
+
+impl Task {
+    pub fn of(service: &impl PropsExt) -> Result<Task, CloudError> {
+        service.typed()
+    }
+}
+
+/// How many of a task's last log lines an error quotes.
+const LAST_LINES: usize = 10;
 
 /// How a one-off task ended.
 pub struct Ended {
@@ -32,15 +45,47 @@ pub struct Ended {
     /// The container's exit code; `None` when it never ran (see `reason`).
     pub exit_code: Option<i32>,
     pub reason: String,
+    /// Its last few log lines, oldest first.
+    pub last_lines: Vec<String>,
 }
 
-/// Start `command` as a task of `service` (an [`Observed`] of `ecs_service`); its ARN.
+impl Ended {
+    /// Ok when the command exited 0; otherwise what went wrong, its last lines, and that the
+    /// service was left as it was.
+    pub fn succeeded(&self, service: &str, command: &[String]) -> Result<(), CloudError> {
+        let how = match self.exit_code {
+            Some(0) => return Ok(()),
+            Some(code) => format!("exited {code}"),
+            None => "never ran".to_string(),
+        };
+        let mut message = format!(
+            "the release command `{}` {how} ({}), so {service} was not rolled out: it keeps \
+             its current version",
+            command.join(" "),
+            self.reason
+        );
+        if !self.last_lines.is_empty() {
+            message.push_str(". Its last lines:");
+            for line in &self.last_lines {
+                message.push_str("\n    ");
+                message.push_str(line);
+            }
+        }
+        message.push_str(&format!(
+            "\n  Fix it and deploy again; the whole output: `berth logs {service}` (task {})",
+            self.task_arn
+        ));
+        Err(CloudError::fatal(message))
+    }
+}
+
+/// Start `command` as a one-off `task`; its ARN. `started_by` shows in the console.
 pub async fn start(
     aws: &Aws,
-    service: &Observed,
+    s: &Task,
     command: &[String],
+    started_by: &str,
 ) -> Result<String, CloudError> {
-    let s: Service = service.typed()?;
     let container = ContainerOverride::builder()
         .name(&s.name)
         .set_command(Some(command.to_vec()))
@@ -51,7 +96,7 @@ pub async fn start(
         .cluster(&s.cluster)
         .task_definition(&s.task_definition)
         .count(1)
-        .started_by("berth run")
+        .started_by(started_by)
         .overrides(
             TaskOverride::builder()
                 .container_overrides(container)
@@ -87,12 +132,12 @@ pub async fn start(
 /// Follow the task until it stops, handing each new log line to `line`; poll every `every`.
 pub async fn follow(
     aws: &Aws,
-    service: &Observed,
+    s: &Task,
     task_arn: &str,
     every: Duration,
     mut line: impl FnMut(&str),
 ) -> Result<Ended, CloudError> {
-    let s: Service = service.typed()?;
+    let mut last_lines = VecDeque::with_capacity(LAST_LINES);
     let task_id = task_arn.rsplit('/').next().unwrap_or_default();
     // Where awslogs writes: `<prefix>/<container>/<task id>` in the task definition's group.
     let td = aws
@@ -146,7 +191,12 @@ pub async fn follow(
         match events {
             Ok(out) => {
                 for e in out.events() {
-                    line(e.message().unwrap_or_default());
+                    let text = e.message().unwrap_or_default();
+                    line(text);
+                    if last_lines.len() == LAST_LINES {
+                        last_lines.pop_front();
+                    }
+                    last_lines.push_back(text.to_string());
                 }
                 token = out.next_forward_token().map(str::to_string).or(token);
             }
@@ -165,8 +215,36 @@ pub async fn follow(
                     .or(task.stopped_reason())
                     .unwrap_or_default()
                     .to_string(),
+                last_lines: last_lines.into(),
             });
         }
         tokio::time::sleep(every).await;
+    }
+}
+
+/// Run a service's release `command` once as `task` (its new revision), streaming its log
+/// lines as progress, until it stops or `cx`'s deadline passes. The caller decides what a
+/// non-zero exit means ([`Ended::succeeded`]).
+pub async fn release(
+    aws: &Aws,
+    task: &Task,
+    command: &[String],
+    cx: &OpCtx,
+) -> Result<Ended, CloudError> {
+    let shown = command.join(" ");
+    let arn = start(aws, task, command, "berth release").await?;
+    cx.progress(format!("release `{shown}`: started {arn}"));
+    let every = berth_engine::retry::scaled(Duration::from_secs(2));
+    let followed = follow(aws, task, &arn, every, |line| {
+        cx.progress(format!("release: {line}"))
+    });
+    let started = tokio::time::Instant::now();
+    match tokio::time::timeout_at(cx.deadline.into(), followed).await {
+        Ok(ended) => ended,
+        Err(_) => Err(CloudError::timed_out(
+            &format!("the release command `{shown}` (task {arn}; the service was not rolled out)"),
+            started.elapsed(),
+            "RUNNING",
+        )),
     }
 }

@@ -613,6 +613,7 @@ fn service_nodes(m: &Manifest, inputs: &Inputs, s: &Service) -> Vec<Node> {
                 .is_some()
                 .then(|| refer(names::discovery(name), out::ARN)),
             autoscaled: s.autoscaling.is_some(),
+            release: s.release.clone(),
         },
     )
     // ECS refuses a strategy naming a provider the cluster has not associated yet.

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use berth_aws::ecr_repository::EcrRepository;
 use berth_aws::ecs_service::EcsService;
 use berth_aws::names;
+use berth_aws::one_off;
 use berth_aws::task_definition::TaskDefinition;
 use berth_engine::{Json, Kind, LogicalId, OpCtx, PropsExt, Value};
 
@@ -38,7 +39,7 @@ pub async fn run(
         format!("service {service} has no task definition yet: run `berth up` first")
     })?;
     let services = EcsService(aws.clone());
-    find(services.discover(stack).await?, names::service(service))
+    let running = find(services.discover(stack).await?, names::service(service))
         .with_context(|| format!("service {service} does not exist yet: run `berth up` first"))?;
 
     eprintln!(
@@ -50,6 +51,18 @@ pub async fn run(
     eprintln!("  registered {arn}");
     let progress = Arc::new(|_: &LogicalId, message: String| eprintln!("  {message}"));
     let cx = OpCtx::new(names::service(service), timeout, progress);
+    let release = &manifest.services[service].release;
+    if !release.is_empty() {
+        let mut task = one_off::Task::of(&running)?;
+        task.task_definition = arn.clone();
+        let ended = one_off::release(&aws, &task, release, &cx).await?;
+        if let Err(failed) = ended.succeeded(service, release) {
+            eprintln!("Error: {}", failed.message);
+            // berth's exit code is the release task's (1 when it never ran).
+            let code = ended.exit_code.and_then(|c| u8::try_from(c).ok());
+            return Ok(ExitCode::from(code.filter(|c| *c != 0).unwrap_or(1)));
+        }
+    }
     services.deploy(stack, service, &arn, &cx).await?;
     eprintln!(
         "Deployed {service} in {:.1}s, {} AWS API calls.",

@@ -32,9 +32,10 @@ pub async fn run(
         .find(|o| o.id == names::service(service))
         .with_context(|| format!("service {service} does not exist yet: run `berth up` first"))?;
 
-    let task = one_off::start(&aws, &current, command).await?;
+    let target = one_off::Task::of(&current)?;
+    let task = one_off::start(&aws, &target, command, "berth run").await?;
     eprintln!("Started {task}: {}", command.join(" "));
-    let followed = one_off::follow(&aws, &current, &task, Duration::from_secs(2), |line| {
+    let followed = one_off::follow(&aws, &target, &task, Duration::from_secs(2), |line| {
         println!("{line}")
     });
     let ended = match tokio::time::timeout(timeout, followed).await {

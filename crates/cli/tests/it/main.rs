@@ -13,6 +13,7 @@ mod faults;
 mod lock;
 mod logs;
 mod network;
+mod release;
 mod rollback;
 mod run;
 mod stack;

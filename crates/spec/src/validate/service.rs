@@ -28,6 +28,8 @@ pub(super) const KEYS: &[&str] = &[
     "secrets",
     "scratch",
     "autoscaling",
+    "build",
+    "release",
 ];
 
 /// `[a-z][a-z0-9-]*`, at most 20 characters, no trailing `-`: it becomes a DNS name.
@@ -313,6 +315,8 @@ fn service(cx: &mut Cx, t: Tbl, name: &str, capacity: Capacity, claims: &mut Cla
         );
     }
     let scratch = scratch(cx, t);
+    let build = build_dir(cx, t);
+    let release = release(cx, t);
     let autoscaling = autoscaling::autoscaling(
         cx,
         t,
@@ -336,7 +340,54 @@ fn service(cx: &mut Cx, t: Tbl, name: &str, capacity: Capacity, claims: &mut Cla
         secrets,
         scratch,
         autoscaling,
+        build,
+        release,
     }
+}
+
+/// `build`: the folder holding the service's Dockerfile, for `berth deploy --build`.
+fn build_dir(cx: &mut Cx, t: &Tbl) -> Option<String> {
+    let sp = cx.string(t, "build", "\"./web\"")?;
+    if sp.v.trim().is_empty() {
+        cx.err(
+            sp.span.clone(),
+            t.field("build"),
+            "`build` is empty; write the folder holding the Dockerfile, relative to this \
+             file, e.g. build = \"./web\" (leave it out for this file's own folder)",
+        );
+    }
+    Some(sp.v)
+}
+
+/// ECS's limit on a container override, the command included, is 8192 characters.
+const MAX_RELEASE: usize = 4096;
+
+/// `release`: the command run before each rollout, as an argument list (no shell).
+fn release(cx: &mut Cx, t: &Tbl) -> Vec<String> {
+    let eg = "release = [\"./migrate\", \"--yes\"]";
+    let Some(arr) = cx.array(t, "release", eg) else {
+        return vec![];
+    };
+    let field = t.field("release");
+    let words = cx.strings(&field, arr.v, eg);
+    let length: usize = words.iter().map(|w| w.v.len() + 1).sum();
+    let why = if arr.v.is_empty() {
+        Some("is empty: it would run nothing; leave `release` out for no release command")
+    } else if words.first().is_some_and(|w| w.v.trim().is_empty()) {
+        Some("starts with an empty program name")
+    } else if length > MAX_RELEASE {
+        Some("is longer than 4096 characters; put the steps in a script in the image")
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        cx.err(
+            arr.span.clone(),
+            &field,
+            format!("the release command {why}; write e.g. {eg}"),
+        );
+    }
+    words.into_iter().map(|w| w.v).collect()
 }
 
 /// A URL path field (`/...`, no spaces); returns the value (defaulted) and its span
