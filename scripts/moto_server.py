@@ -199,6 +199,163 @@ def patch_run_task_runs_its_command():
     EC2ContainerServiceBackend.run_task = run_task
 
 
+def patch_ecr_reports_test_registry():
+    """AWS's ECR is itself a registry: `docker push` to a repository's repositoryUri
+    (ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME) stores the image, and DescribeImages and
+    BatchGetImage then report it (digest = the manifest's, as Docker printed it). moto runs no
+    registry, so nothing can be pushed to its URIs, and it only knows images given to PutImage.
+    A repository tagged `berth-test:registry` = HOST:PORT (a real registry on loopback, started by
+    scripts/registry) reports HOST:PORT/NAME as its repositoryUri instead, and its DescribeImages
+    and BatchGetImage answer from that registry's manifests, so a test can push a real image and
+    watch berth find it. Repositories without the tag are unchanged."""
+    import hashlib
+    import json
+    import urllib.error
+    import urllib.request
+
+    from moto.core.exceptions import ServiceException
+    from moto.ecr.exceptions import ImageNotFoundException
+    from moto.ecr.models import ECRBackend, Image, Repository, ecr_backends
+
+    class ServerException(ServiceException):
+        """ECR's ServerException, for a registry that is down or answers an error (defined here,
+        not raised as a bare ServiceException: moto looks a moto.core exception's code up in a
+        service model named "core" and answers an HTML 500). moto sends it with HTTP 400."""
+        code = "ServerException"
+
+    tag_key = "berth-test:registry"
+    accept = ", ".join([
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.oci.image.index.v1+json",
+    ])
+    # Straight to loopback, whatever HTTP_PROXY says.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def registry_of(repo):
+        tagger = ecr_backends[repo.account_id][repo.region_name].tagger
+        return tagger.get_tag_dict_for_resource(repo.arn).get(tag_key)
+
+    def get_uri(self):
+        registry = registry_of(self)
+        return f"{registry}/{self.name}" if registry else self.__dict__.get("_uri")
+
+    def set_uri(self, value):
+        self.__dict__["_uri"] = value
+
+    # Set in Repository.__init__, read wherever moto reports the URI (responses, CloudFormation).
+    Repository.uri = property(get_uri, set_uri)
+
+    def fetch(registry, path):
+        """The registry's answer to GET /v2/PATH: (headers, body), or None for a 404."""
+        request = urllib.request.Request(f"http://{registry}/v2/{path}", headers={"Accept": accept})
+        try:
+            with opener.open(request, timeout=10) as response:
+                return response.headers, response.read()
+        except urllib.error.HTTPError as e:
+            if e.code == 404:
+                return None
+            raise ServerException(f"test registry {registry}: HTTP {e.code} for /v2/{path}")
+        except OSError as e:
+            raise ServerException(f"test registry {registry} unreachable: {e}")
+
+    def manifest(registry, repo, reference):
+        """(digest, media type, manifest) of NAME:TAG or NAME@DIGEST, or None if there is none."""
+        found = fetch(registry, f"{repo.name}/manifests/{reference}")
+        if found is None:
+            return None
+        headers, body = found
+        digest = headers.get("Docker-Content-Digest") or "sha256:" + hashlib.sha256(body).hexdigest()
+        media_type = (headers.get("Content-Type") or "").split(";")[0].strip() or None
+        return digest, media_type, body.decode()
+
+    def registry_tags(registry, repo):
+        found = fetch(registry, f"{repo.name}/tags/list")
+        return (json.loads(found[1]).get("tags") or []) if found else []
+
+    def image(repo, tags, found):
+        digest, media_type, body = found
+        result = Image(repo.account_id, tags[0] if tags else None, body, repo.name, media_type, digest, repo.registry_id)
+        result.image_tags = list(tags)
+        return result
+
+    def find(registry, repo, tag, digest, all_tags):
+        """The image NAME:TAG (or NAME@DIGEST: with every tag naming it when all_tags), else None."""
+        if tag:
+            found = manifest(registry, repo, tag)
+            if found is None or (digest and found[0] != digest):
+                return None
+            return image(repo, [tag], found)
+        if not digest:
+            return None
+        found = manifest(registry, repo, digest)
+        if found is None:
+            return None
+        tags = []
+        if all_tags:
+            tags = [t for t in registry_tags(registry, repo) if (manifest(registry, repo, t) or [None])[0] == digest]
+        return image(repo, tags, found)
+
+    def merged(images):
+        """One image per digest, with all its tags (moto answers a set of its images)."""
+        by_digest = {}
+        for each in images:
+            if each.image_digest in by_digest:
+                kept = by_digest[each.image_digest]
+                kept.image_tags += [t for t in each.image_tags if t not in kept.image_tags]
+            else:
+                by_digest[each.image_digest] = each
+        return list(by_digest.values())
+
+    original_describe_images = ECRBackend.describe_images
+
+    def describe_images(self, repository_name, registry_id=None, image_ids=None):
+        repo = self._get_repository(repository_name, registry_id)
+        registry = registry_of(repo)
+        if not registry:
+            return original_describe_images(self, repository_name, registry_id, image_ids)
+        if not image_ids:
+            image_ids = [{"imageTag": t} for t in registry_tags(registry, repo)]
+        images = []
+        for image_id in image_ids:
+            tag, digest = image_id.get("imageTag"), image_id.get("imageDigest")
+            found = find(registry, repo, tag, digest, all_tags=True)
+            if found is None:
+                # Word for word what moto raises for an image it does not have.
+                raise ImageNotFoundException(
+                    image_id=f"{{imageDigest:'{digest or 'null'}', imageTag:'{tag or 'null'}'}}",
+                    repository_name=repo.name,
+                    registry_id=repo.registry_id,
+                )
+            images.append(found)
+        return merged(images)
+
+    original_batch_get_image = ECRBackend.batch_get_image
+
+    def batch_get_image(self, repository_name, registry_id=None, image_ids=None):
+        repo = self.repositories.get(repository_name)
+        registry = repo and registry_of(repo)
+        if not registry or not image_ids:
+            return original_batch_get_image(self, repository_name, registry_id, image_ids)
+        response = {"images": [], "failures": []}
+        for image_id in image_ids:
+            found = find(registry, repo, image_id.get("imageTag"), image_id.get("imageDigest"), all_tags=False)
+            if found is None:
+                # The failure moto reports for an image it does not have.
+                response["failures"].append({
+                    "imageId": {"imageTag": image_id.get("imageTag", "null")},
+                    "failureCode": "ImageNotFound",
+                    "failureReason": "Requested image not found",
+                })
+            else:
+                response["images"].append(found)
+        return response
+
+    ECRBackend.describe_images = describe_images
+    ECRBackend.batch_get_image = batch_get_image
+
+
 if __name__ == "__main__":
     patch_create_service_keeps_settings()
     patch_private_namespace_zone_vpc()
@@ -207,6 +364,7 @@ if __name__ == "__main__":
     patch_delete_missing_capacity_provider()
     patch_acm_validates_through_dns()
     patch_run_task_runs_its_command()
+    patch_ecr_reports_test_registry()
     if os.environ.get("BERTH_EMULATOR_REALISTIC") == "1":
         # Slow and strict like AWS: see realistic.py. After the patches above, so its checks
         # run first. Imported without leaving a __pycache__ in scripts/.

@@ -37,7 +37,7 @@ pub use iam::{iam_role, instance_profile, oidc_provider};
 pub use network::{
     eip, internet_gateway, nat_gateway, route_table, security_group, subnet, vpc, vpc_endpoint,
 };
-pub use registry::ecr_repository;
+pub use registry::{ecr_repository, images};
 pub use scaling::{scaling_policy, scaling_target};
 pub use tls::{certificate, certificate_validation, validation_record};
 

@@ -111,14 +111,22 @@ pub enum Command {
         run: RunArgs,
     },
     /// Roll a new image out to one service: the CI entry point. A new task definition revision
-    /// that differs only in the image, the service updated, the rollout waited for. Nothing
-    /// else in the stack is touched, and `up` keeps this image while the manifest names none.
+    /// that differs only in the image, the service's `release` command run with it (the
+    /// rollout goes ahead only if it exits 0), the service updated, the rollout waited for.
+    /// Nothing else in the stack is touched, and `up` keeps this image while the manifest
+    /// names none. e.g. `berth deploy web --build` or `berth deploy web --image web:1.4`
     Deploy {
         /// The service, as named in [service.NAME]
         service: String,
         /// The image; a bare `name:tag` means this stack's ECR repository
-        #[arg(long)]
-        image: String,
+        #[arg(long, required_unless_present = "build", conflicts_with = "build")]
+        image: Option<String>,
+        /// Build the image with the local Docker engine from the Dockerfile in DIR (default:
+        /// the service's `build` folder, else the manifest's), tag it with the git commit
+        /// (`-dirty-<image id>` with uncommitted changes), push it to the stack's repository
+        /// unless it is there already, and deploy it pinned by digest
+        #[arg(long, value_name = "DIR", num_args = 0..=1)]
+        build: Option<Option<PathBuf>>,
         /// Give up on the rollout after this long (e.g. 90s, 15m)
         #[arg(long, default_value = "15m", value_parser = parse_duration)]
         timeout: Duration,

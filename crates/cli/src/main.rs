@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod docker;
 mod progress;
 mod render;
 mod session;

@@ -116,6 +116,19 @@ pub(super) fn ci_policy(m: &Manifest, region: &str, account: &str) -> Value {
             json!(["ecs:DescribeServices", "ecs:UpdateService"]),
             Value::from(ecs(&format!("service/{stack}/*")).as_str()),
         ),
+        // `berth run` and release commands: the stack's task definitions, on its cluster only.
+        Value::Lit(json!({
+            "Action": "ecs:RunTask",
+            "Condition": {"ArnEquals": {"ecs:cluster": ecs(&format!("cluster/{stack}"))}},
+            "Effect": "Allow",
+            "Resource": ecs(&format!("task-definition/{stack}-*:*")),
+            "Sid": "RunStackTasks",
+        })),
+        statement(
+            "FollowStackTasks",
+            json!("ecs:DescribeTasks"),
+            Value::from(ecs(&format!("task/{stack}/*")).as_str()),
+        ),
         // ListServices has no resource type: scoped to the cluster by its condition key.
         Value::Lit(json!({
             "Action": "ecs:ListServices",

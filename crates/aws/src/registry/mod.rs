@@ -1,3 +1,4 @@
 //! The container registry.
 
 pub mod ecr_repository;
+pub mod images;

@@ -142,6 +142,22 @@ fn the_ci_role_can_deploy_this_stack_and_nothing_else() {
         sid("ListStackServices")["Condition"]["ArnEquals"]["ecs:cluster"],
         "arn:aws:ecs:eu-west-2:123456789012:cluster/shop"
     );
+    let run = sid("RunStackTasks");
+    assert_eq!(
+        (
+            &run["Resource"],
+            &run["Condition"]["ArnEquals"]["ecs:cluster"]
+        ),
+        (
+            &serde_json::json!("arn:aws:ecs:eu-west-2:123456789012:task-definition/shop-*:*"),
+            &serde_json::json!("arn:aws:ecs:eu-west-2:123456789012:cluster/shop")
+        ),
+        "release commands and `berth run`, on this stack's cluster only"
+    );
+    assert_eq!(
+        sid("FollowStackTasks")["Resource"],
+        "arn:aws:ecs:eu-west-2:123456789012:task/shop/*"
+    );
     let pass = sid("PassStackTaskRoles");
     assert_eq!(
         pass["Resource"],
@@ -179,7 +195,9 @@ fn generated_policies_pass_parliament_and_stay_least_privilege() {
             let findings = String::from_utf8_lossy(&out.stdout);
             assert!(
                 out.status.success() && findings.trim().is_empty(),
-                "{example} {name}: parliament: {findings}"
+                "{example} {name}: parliament: {findings}{}",
+                // A missing or broken parliament says so on stderr, not as findings.
+                String::from_utf8_lossy(&out.stderr)
             );
             let json: serde_json::Value = serde_json::from_str(doc).unwrap();
             for statement in json["Statement"].as_array().unwrap() {

@@ -1,11 +1,11 @@
 //! `berth deploy SERVICE --image REF`: a new image for one service, and nothing else.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use berth_aws::ecr_repository::EcrRepository;
 use berth_aws::ecs_service::EcsService;
 use berth_aws::names;
 use berth_aws::one_off;
@@ -15,10 +15,18 @@ use berth_engine::{Json, Kind, LogicalId, OpCtx, PropsExt, Value};
 use crate::args::Global;
 use crate::session::{connect, load_manifest};
 
+/// Where the deployed image comes from.
+pub enum ImageSource<'a> {
+    /// `--image REF`.
+    Reference(&'a str),
+    /// `--build [DIR]`: the folder, when given on the command line.
+    Build(Option<PathBuf>),
+}
+
 pub async fn run(
     global: &Global,
     service: &str,
-    image: &str,
+    source: ImageSource<'_>,
     timeout: Duration,
 ) -> Result<ExitCode> {
     let started = Instant::now();
@@ -26,7 +34,18 @@ pub async fn run(
     known_service(global, &manifest, service)?;
     let aws = connect(global, &manifest).await?;
     let stack = manifest.name.as_str();
-    let image = resolve_image(&aws, stack, image).await?;
+    let image = match source {
+        ImageSource::Reference(image) => resolve_image(&aws, stack, image).await?,
+        ImageSource::Build(dir) => {
+            // The manifest's `build` is relative to the manifest, as every path in it is.
+            let folder = dir.unwrap_or_else(|| {
+                let manifest_dir = global.file.parent().unwrap_or(Path::new(""));
+                let build = manifest.services[service].build.as_deref().unwrap_or(".");
+                manifest_dir.join(build)
+            });
+            crate::docker::build_and_push(&aws, stack, &folder).await?
+        }
+    };
 
     let find =
         |found: Vec<berth_engine::Observed>, id: LogicalId| found.into_iter().find(|o| o.id == id);
@@ -95,11 +114,7 @@ async fn resolve_image(aws: &berth_aws::Aws, stack: &str, image: &str) -> Result
     match berth_aws::graph::image_ref(image) {
         Value::Lit(Json::String(full)) => Ok(full),
         _ => {
-            let repo = EcrRepository(aws.clone()).discover(stack).await?;
-            let url = repo
-                .first()
-                .and_then(|r| r.outputs.get("url"))
-                .context("the stack has no ECR repository yet: run `berth up` first")?;
+            let url = crate::docker::repository_uri(aws, stack).await?;
             let tag = image
                 .split_once(['@', ':'])
                 .map(|(_, t)| t)

@@ -32,8 +32,15 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Deploy {
             service,
             image,
+            build,
             timeout,
-        } => deploy::run(global, &service, &image, timeout).await,
+        } => {
+            let source = match (&image, &build) {
+                (Some(image), _) => deploy::ImageSource::Reference(image),
+                (None, build) => deploy::ImageSource::Build(build.clone().flatten()),
+            };
+            deploy::run(global, &service, source, timeout).await
+        }
         Command::Run {
             service,
             timeout,

@@ -7,6 +7,7 @@
 
 mod common;
 
+mod build;
 mod cli;
 mod environments;
 mod faults;
