@@ -44,6 +44,8 @@ pub struct Aws {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub appscaling: aws_sdk_applicationautoscaling::Client,
     pub acm: aws_sdk_acm::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub sns: aws_sdk_sns::Client,
 }
 
 /// A problem with the connection itself, in one sentence.
@@ -140,6 +142,8 @@ impl Aws {
             servicediscovery: client!(aws_sdk_servicediscovery, &shared, &interceptors),
             route53: client!(aws_sdk_route53, &shared, &interceptors),
             acm: client!(aws_sdk_acm, &shared, &interceptors),
+            cloudwatch: client!(aws_sdk_cloudwatch, &shared, &interceptors),
+            sns: client!(aws_sdk_sns, &shared, &interceptors),
             ssm: client!(aws_sdk_ssm, &shared, &interceptors),
             sts: client!(aws_sdk_sts, &shared, &interceptors),
             ecs: client!(aws_sdk_ecs, &shared, &interceptors),

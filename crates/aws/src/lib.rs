@@ -7,6 +7,7 @@ pub mod dns;
 pub mod ecs;
 pub mod elb;
 pub mod iam;
+pub mod monitoring;
 pub mod network;
 pub mod registry;
 pub mod scaling;
@@ -34,6 +35,7 @@ pub use ecs::{
 };
 pub use elb::{listener, listener_rule, load_balancer, target_group};
 pub use iam::{iam_role, instance_profile, oidc_provider};
+pub use monitoring::{alarm, topic};
 pub use network::{
     eip, internet_gateway, nat_gateway, route_table, security_group, subnet, vpc, vpc_endpoint,
 };
@@ -89,6 +91,8 @@ pub fn kinds(aws: &Aws) -> Vec<std::sync::Arc<dyn berth_engine::Kind>> {
         Arc::new(scaling_policy::ScalingPolicy(a())),
         Arc::new(namespace::Namespace(a())),
         Arc::new(discovery_service::DiscoveryService(a())),
+        Arc::new(topic::Topic(a())),
+        Arc::new(alarm::Alarm(a())),
     ]
 }
 

@@ -143,6 +143,14 @@ pub fn service(service: &str) -> LogicalId {
 pub fn discovery(service: &str) -> LogicalId {
     id(format!("discovery/{service}"))
 }
+/// One of a service's alarms: `errors`, `latency`, `unhealthy`, `cpu`, `memory`.
+pub fn alarm(service: &str, watch: &str) -> LogicalId {
+    id(format!("alarm/{service}-{watch}"))
+}
+/// The SNS topic the alarms notify, when `alerts` is an address.
+pub fn alerts_topic() -> LogicalId {
+    id("alerts")
+}
 pub fn scaling_target(service: &str) -> LogicalId {
     id(format!("scaling/{service}"))
 }

@@ -130,3 +130,24 @@ tag_by_arn!(
     |t: &Tags| Ok::<_, CloudError>(t.clone().into_iter().collect())
 );
 tag_by_arn!(aws_sdk_ecr::Client, crate::ecr_repository::ecr_tags);
+tag_by_arn!(aws_sdk_cloudwatch::Client, crate::alarm::cloudwatch_tags);
+tag_by_arn!(aws_sdk_sns::Client, crate::topic::sns_tags);
+
+/// `fn $name(&Tags) -> Result<Vec<$tag>, CloudError>` for an API whose `Tag` is a builder
+/// with a required key and value (ECR, CloudWatch, SNS, ...).
+macro_rules! key_value_tags {
+    ($name:ident, $tag:ty) => {
+        pub(crate) fn $name(tags: &Tags) -> Result<Vec<$tag>, CloudError> {
+            tags.iter()
+                .map(|(k, v)| {
+                    <$tag>::builder()
+                        .key(k)
+                        .value(v)
+                        .build()
+                        .map_err(|e| CloudError::fatal(e.to_string()))
+                })
+                .collect()
+        }
+    };
+}
+pub(crate) use key_value_tags;

@@ -19,7 +19,8 @@ mod validate;
 pub use error::{Problem, SpecError};
 pub use facts::{is_arm64_instance_type, unsupported_region};
 pub use types::{
-    Autoscaling, Azs, Capacity, Ci, Cluster, Endpoint, Manifest, NatMode, Network, Service,
+    Alarms, Alerts, Autoscaling, Azs, Capacity, Ci, Cluster, Endpoint, Manifest, NatMode, Network,
+    Service,
 };
 pub use validate::{DEFAULT_CIDR, DEFAULT_INSTANCE_TYPE, DEFAULT_PRIVATE_ZONE};
 

@@ -32,6 +32,8 @@ pub struct Manifest {
     pub services: BTreeMap<String, Service>,
     /// `[ci]`: the repository whose workflows may deploy this stack. `None`: no CI role.
     pub ci: Option<Ci>,
+    /// Where the services' alarms are sent; without it they still gate deployments.
+    pub alerts: Option<Alerts>,
 }
 
 /// `[ci]`: GitHub Actions of one repository deploy through a role they assume with their
@@ -299,6 +301,43 @@ pub struct Service {
     /// A command run once, as a one-off task of the new task definition, before every
     /// rollout (migrations): the rollout goes ahead only if it exits 0. Empty: none.
     pub release: Vec<String>,
+    /// The thresholds of the service's alarms (always on; they gate its deployments).
+    pub alarms: Alarms,
+}
+
+/// `[service.NAME.alarms]`: when a service's alarms fire. Public services get the load
+/// balancer's (5xx share, p99 latency, unhealthy targets); every service CPU and memory.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alarms {
+    /// Percent of the service's requests answered 5xx, per minute. Default 5.
+    pub errors_percent: u8,
+    /// The 99th percentile of target response time, milliseconds. Default 2000.
+    pub p99_ms: u32,
+    /// Average CPU utilisation, percent of what the tasks reserve. Default 90.
+    pub cpu_percent: u8,
+    /// Average memory utilisation, percent. Default 90.
+    pub memory_percent: u8,
+}
+
+impl Default for Alarms {
+    fn default() -> Self {
+        Alarms {
+            errors_percent: 5,
+            p99_ms: 2000,
+            cpu_percent: 90,
+            memory_percent: 90,
+        }
+    }
+}
+
+/// `alerts`: where alarms are sent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Alerts {
+    /// A topic the stack owns, with this address subscribed (AWS mails a confirmation link).
+    Email(String),
+    /// A topic of the user's (its ARN).
+    Topic(String),
 }
 
 /// `[service.NAME.autoscaling]`: target tracking on the service's task count.

@@ -78,6 +78,30 @@ const CASES: &[(&str, &str, usize, &str)] = &[
         "`cache` is not an absolute path below /",
     ),
     (
+        "alarm threshold over 100 percent",
+        "name = \"hello\"\n[service.web.alarms]\nerrors_percent = 150\n",
+        3,
+        "the share of 5xx answers is a percentage, 1 to 100",
+    ),
+    (
+        "unknown alarm key",
+        "name = \"hello\"\n[service.web.alarms]\nlatency = 100\n",
+        3,
+        "latency",
+    ),
+    (
+        "alerts that are neither mail nor topic",
+        "name = \"hello\"\nalerts = \"ops\"\n",
+        2,
+        "neither an e-mail address nor an SNS topic ARN",
+    ),
+    (
+        "alerts to a topic in another region",
+        "name = \"hello\"\nregion = \"eu-west-2\"\nalerts = \"arn:aws:sns:us-east-1:123456789012:ops\"\n",
+        3,
+        "can only notify a topic in their own region",
+    ),
+    (
         "empty release command",
         "name = \"hello\"\n[service.web]\nrelease = []\n",
         3,

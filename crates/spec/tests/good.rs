@@ -102,6 +102,25 @@ fn service_defaults_and_empty_strings() {
     let web = &released.services["web"];
     assert_eq!(web.build.as_deref(), Some("./web"));
     assert_eq!(web.release, ["./migrate", "--yes"]);
+    assert_eq!(
+        web.alarms,
+        berth_spec::Alarms::default(),
+        "alarms are always on"
+    );
+    let tuned = parse(
+        "d",
+        "name = \"hello\"\nalerts = \"ops@example.com\"\n[service.web.alarms]\np99_ms = 500\ncpu_percent = 80\n",
+    )
+    .unwrap();
+    let alarms = &tuned.services["web"].alarms;
+    assert_eq!(
+        (alarms.p99_ms, alarms.cpu_percent, alarms.errors_percent),
+        (500, 80, 5)
+    );
+    assert_eq!(
+        tuned.alerts,
+        Some(berth_spec::Alerts::Email("ops@example.com".into()))
+    );
 }
 
 #[test]

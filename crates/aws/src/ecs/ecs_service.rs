@@ -5,10 +5,10 @@
 
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, DeploymentCircuitBreaker,
-    DeploymentConfiguration, DeploymentRolloutState, DesiredStatus, LaunchType, LoadBalancer,
-    NetworkConfiguration, PlacementStrategy, PlacementStrategyType, PropagateTags,
-    Service as AwsService, ServiceField, ServiceRegistry,
+    AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, DeploymentAlarms,
+    DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentRolloutState, DesiredStatus,
+    LaunchType, LoadBalancer, NetworkConfiguration, PlacementStrategy, PlacementStrategyType,
+    PropagateTags, Service as AwsService, ServiceField, ServiceRegistry,
 };
 use berth_engine::{
     CloudError, Field, FieldChange, Json, Kind, Node, Observed, OpCtx, Owner, PropsExt, Resolved,
@@ -44,6 +44,8 @@ pub struct ServiceSpec {
     pub autoscaled: bool,
     /// Run once as a one-off task of each new task definition before it rolls out.
     pub release: Vec<String>,
+    /// The names of the alarms that roll a deployment back when they fire.
+    pub alarms: Vec<Value>,
 }
 
 pub fn node(stack: &str, tags: &Tags, service: &str, spec: ServiceSpec) -> Node {
@@ -82,6 +84,7 @@ pub fn node(stack: &str, tags: &Tags, service: &str, spec: ServiceSpec) -> Node 
         .immutable("registry", spec.registry.unwrap_or_else(|| Value::from("")))
         .prop("circuit_breaker", "rollback")
         .prop("deployment", Value::Lit(deployment_percents(100, 200)))
+        .prop("alarms", Value::Set(spec.alarms))
         // A rollout that failed or ran out of time is not converged, whatever the rest says.
         .prop("rollout", ROLLOUT_COMPLETED);
     // What runs before a rollout, not something AWS keeps: never compared.
@@ -132,6 +135,8 @@ struct Props {
     registry: String,
     circuit_breaker: String,
     deployment: Deployment,
+    /// Deployment alarms: any of them firing rolls the deployment back.
+    alarms: Vec<String>,
     rollout: String,
     /// Create-only when autoscaled: the scaler owns it afterwards.
     desired_count: i32,
@@ -230,6 +235,15 @@ fn observe(s: &AwsService, owner: Owner, tags: Tags) -> Option<Observed> {
             .to_string(),
         circuit_breaker: breaker.to_string(),
         deployment,
+        alarms: {
+            let mut names: Vec<String> = dc
+                .and_then(|d| d.alarms())
+                .filter(|a| a.enable() && a.rollback())
+                .map(|a| a.alarm_names().to_vec())
+                .unwrap_or_default();
+            names.sort();
+            names
+        },
         rollout: rollout_state(s).label().to_string(),
         desired_count: s.desired_count(),
         release: vec![],
@@ -243,8 +257,10 @@ fn observe(s: &AwsService, owner: Owner, tags: Tags) -> Option<Observed> {
     )
 }
 
-fn deployment_configuration() -> DeploymentConfiguration {
-    DeploymentConfiguration::builder()
+/// The circuit breaker and the deployment alarms, both rolling back: the breaker catches
+/// tasks that never become healthy, the alarms a version that serves badly.
+fn deployment_configuration(props: &Props) -> Result<DeploymentConfiguration, CloudError> {
+    let mut config = DeploymentConfiguration::builder()
         .deployment_circuit_breaker(
             DeploymentCircuitBreaker::builder()
                 .enable(true)
@@ -252,8 +268,17 @@ fn deployment_configuration() -> DeploymentConfiguration {
                 .build(),
         )
         .minimum_healthy_percent(100)
-        .maximum_percent(200)
-        .build()
+        .maximum_percent(200);
+    if !props.alarms.is_empty() {
+        let alarms = DeploymentAlarms::builder()
+            .set_alarm_names(Some(props.alarms.clone()))
+            .enable(true)
+            .rollback(true)
+            .build()
+            .map_err(|e| CloudError::fatal(e.to_string()))?;
+        config = config.alarms(alarms);
+    }
+    Ok(config.build())
 }
 
 /// Private subnets and the tasks' security group, for awsvpc (Fargate) tasks only.
@@ -490,14 +515,35 @@ pub fn rollout_state(service: &AwsService) -> Rollout {
     }
 }
 
-/// The error for a failed rollout: the reason, the latest events, the stopped tasks' reasons.
-pub fn failure_message(
-    service: &str,
-    reason: &str,
-    events: &[String],
-    stopped: &[String],
-) -> String {
+/// Why a rollout failed, as ECS and CloudWatch tell it.
+#[derive(Default)]
+pub struct Failure {
+    /// The deployment's rollout state reason.
+    pub reason: String,
+    /// The service's latest events.
+    pub events: Vec<String>,
+    /// The stopped tasks' reasons.
+    pub stopped: Vec<String>,
+    /// The deployment alarms that fired, with their recent datapoints.
+    pub alarms: Vec<String>,
+}
+
+/// The error for a failed rollout: the reason, the alarms that fired, the latest events, the
+/// stopped tasks' reasons.
+pub fn failure_message(service: &str, failure: &Failure) -> String {
+    let Failure {
+        reason,
+        events,
+        stopped,
+        alarms,
+    } = failure;
     let mut out = format!("deployment of service {service} failed: {reason}");
+    if !alarms.is_empty() {
+        out.push_str("\n  deployment alarms that fired:");
+        for a in alarms {
+            out.push_str(&format!("\n    - {a}"));
+        }
+    }
     if !events.is_empty() {
         out.push_str("\n  latest service events:");
         for e in events {
@@ -511,7 +557,8 @@ pub fn failure_message(
         }
     }
     out.push_str(
-        "\n  ECS rolled the service back to its previous task definition (circuit breaker).",
+        "\n  ECS rolled the service back to its previous task definition (circuit breaker or \
+         deployment alarm).",
     );
     out
 }
@@ -541,7 +588,12 @@ pub async fn wait_for_rollout(
                             .take(5)
                             .filter_map(|e| e.message().map(str::to_string))
                             .collect();
-                        Ok((Some(Some((reason, events))), "failed".to_string()))
+                        let alarms = s
+                            .deployment_configuration()
+                            .and_then(|d| d.alarms())
+                            .map(|a| a.alarm_names().to_vec())
+                            .unwrap_or_default();
+                        Ok((Some(Some((reason, events, alarms))), "failed".to_string()))
                     }
                     Rollout::InProgress(progress) => Ok((None, format!("rollout: {progress}"))),
                 }
@@ -550,14 +602,20 @@ pub async fn wait_for_rollout(
         .await?;
     match failed {
         None => Ok(()),
-        Some((reason, events)) => {
-            let stopped = kind
-                .stopped_reasons(cluster, service)
-                .await
-                .unwrap_or_default();
-            Err(CloudError::fatal(failure_message(
-                service, &reason, &events, &stopped,
-            )))
+        Some((reason, events, alarms)) => {
+            // Best effort: the failure itself is the error, whatever these calls say.
+            let failure = Failure {
+                reason,
+                events,
+                stopped: kind
+                    .stopped_reasons(cluster, service)
+                    .await
+                    .unwrap_or_default(),
+                alarms: crate::alarm::firing(&kind.0, &alarms)
+                    .await
+                    .unwrap_or_default(),
+            };
+            Err(CloudError::fatal(failure_message(service, &failure)))
         }
     }
 }
@@ -575,6 +633,7 @@ impl Kind for EcsService {
             "target_group",
             "listener_rule",
             "discovery_service",
+            "alarm",
             "security_group",
             "subnet",
         ]
@@ -622,7 +681,7 @@ impl Kind for EcsService {
             .service_name(name)
             .task_definition(&props.task_definition)
             .desired_count(props.desired_count)
-            .deployment_configuration(deployment_configuration())
+            .deployment_configuration(deployment_configuration(&props)?)
             .propagate_tags(PropagateTags::Service)
             .enable_ecs_managed_tags(true)
             .enable_execute_command(false)
@@ -709,6 +768,7 @@ impl Kind for EcsService {
             "desired_count",
             "circuit_breaker",
             "deployment",
+            "alarms",
             "subnets",
             "security_group",
         ];
@@ -731,7 +791,7 @@ impl Kind for EcsService {
                 .cluster(cluster)
                 .service(name)
                 .task_definition(&props.task_definition)
-                .deployment_configuration(deployment_configuration())
+                .deployment_configuration(deployment_configuration(&props)?)
                 .set_network_configuration(network_configuration(&props)?)
                 // A failed rollout is tried again, not skipped because nothing else changed.
                 .force_new_deployment(rollout.is_some());
@@ -833,9 +893,12 @@ mod tests {
     fn failure_message_quotes_events_and_stopped_reasons() {
         let msg = failure_message(
             "hello",
-            "ECS deployment circuit breaker: tasks failed to start.",
-            &["(service hello) has started 2 tasks".into()],
-            &["task 1a2b: Essential container in task exited hello: CannotPullContainerError: not found".into()],
+            &Failure {
+                reason: "ECS deployment circuit breaker: tasks failed to start.".into(),
+                events: vec!["(service hello) has started 2 tasks".into()],
+                stopped: vec!["task 1a2b: Essential container in task exited hello: CannotPullContainerError: not found".into()],
+                alarms: vec![],
+            },
         );
         assert!(
             msg.starts_with("deployment of service hello failed: ECS deployment circuit breaker")
@@ -843,5 +906,30 @@ mod tests {
         assert!(msg.contains("- (service hello) has started 2 tasks"));
         assert!(msg.contains("CannotPullContainerError"));
         assert!(msg.contains("rolled the service back"));
+        assert!(!msg.contains("alarms that fired"));
+    }
+
+    #[test]
+    fn failure_message_quotes_the_alarm_that_fired() {
+        let msg = failure_message(
+            "hello",
+            &Failure {
+                reason: "ECS deployment detected triggered alarms.".into(),
+                alarms: vec![
+                    "shop-hello-errors: Threshold Crossed: 3 out of the last 3 \
+                              datapoints [12.5 (05/12/26 21:41:00)] were greater than the \
+                              threshold (5.0)"
+                        .into(),
+                ],
+                ..Failure::default()
+            },
+        );
+        assert!(
+            msg.contains(
+                "deployment alarms that fired:\n    - shop-hello-errors: Threshold Crossed"
+            ),
+            "{msg}"
+        );
+        assert!(msg.contains("[12.5 (05/12/26 21:41:00)]"), "the datapoints");
     }
 }

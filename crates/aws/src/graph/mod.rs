@@ -7,11 +7,12 @@ use berth_spec::{Capacity, Endpoint, Manifest, NatMode, Service};
 
 use crate::names::{self, out};
 use crate::{
-    alias_record, autoscaling_group, capacity_provider, certificate, certificate_validation,
+    alarm, alias_record, autoscaling_group, capacity_provider, certificate, certificate_validation,
     cluster_capacity, discovery_service, ecr_repository, ecs_cluster, ecs_service, eip, iam_role,
     instance_profile, internet_gateway, launch_template, listener, listener_rule, load_balancer,
     log_group, namespace, nat_gateway, oidc_provider, route_table, scaling_policy, scaling_target,
-    security_group, subnet, target_group, task_definition, validation_record, vpc, vpc_endpoint,
+    security_group, subnet, target_group, task_definition, topic, validation_record, vpc,
+    vpc_endpoint,
 };
 
 /// What the graph needs from AWS before it can be drawn: facts, not resources.
@@ -312,6 +313,9 @@ fn platform(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
     }
     out.push(ecr_repository::node(stack, tags));
     out.push(log_group::node(stack, tags, 30));
+    if let Some(berth_spec::Alerts::Email(address)) = &m.alerts {
+        out.push(topic::node(stack, tags, address));
+    }
     out.push(ecs_cluster::node(stack, tags));
 
     let providers = match m.cluster.capacity {
@@ -589,6 +593,12 @@ fn service_nodes(m: &Manifest, inputs: &Inputs, s: &Service) -> Vec<Node> {
             .map(|l| refer(names::subnet("private", l), out::ID))
             .collect()
     };
+    let alarms = service_alarms(m, s);
+    let alarm_names = alarms
+        .iter()
+        .map(|a| refer(a.id.clone(), out::NAME))
+        .collect();
+    out.extend(alarms);
     let mut service = ecs_service::node(
         stack,
         tags,
@@ -614,6 +624,7 @@ fn service_nodes(m: &Manifest, inputs: &Inputs, s: &Service) -> Vec<Node> {
                 .then(|| refer(names::discovery(name), out::ARN)),
             autoscaled: s.autoscaling.is_some(),
             release: s.release.clone(),
+            alarms: alarm_names,
         },
     )
     // ECS refuses a strategy naming a provider the cluster has not associated yet.
@@ -652,6 +663,55 @@ fn service_nodes(m: &Manifest, inputs: &Inputs, s: &Service) -> Vec<Node> {
         }
     }
     out
+}
+
+/// A service's alarms, by its thresholds: the load balancer's for a public service, CPU and
+/// memory for every one. They notify `alerts`, when set.
+fn service_alarms(m: &Manifest, s: &Service) -> Vec<Node> {
+    use alarm::Watch;
+    let (stack, tags, name) = (m.name.as_str(), &m.tags, s.name.as_str());
+    let sources = alarm::Sources {
+        load_balancer: s
+            .public
+            .then(|| refer(names::load_balancer(), out::ARN_SUFFIX)),
+        target_group: s
+            .public
+            .then(|| refer(names::target_group(name), out::ARN_SUFFIX)),
+        cluster: refer(names::cluster(), out::NAME),
+    };
+    let actions = Value::List(match &m.alerts {
+        Some(berth_spec::Alerts::Email(_)) => vec![refer(names::alerts_topic(), out::ARN)],
+        Some(berth_spec::Alerts::Topic(arn)) => vec![Value::from(arn.as_str())],
+        None => vec![],
+    });
+    let t = &s.alarms;
+    let mut watches = vec![
+        (Watch::Cpu, f64::from(t.cpu_percent)),
+        (Watch::Memory, f64::from(t.memory_percent)),
+    ];
+    if s.public {
+        watches.extend([
+            (Watch::Errors, f64::from(t.errors_percent)),
+            // CloudWatch reports TargetResponseTime in seconds.
+            (Watch::Latency, f64::from(t.p99_ms) / 1000.0),
+            // More than none.
+            (Watch::Unhealthy, 0.0),
+        ]);
+    }
+    watches
+        .into_iter()
+        .map(|(watch, threshold)| {
+            alarm::node(
+                stack,
+                tags,
+                name,
+                watch,
+                threshold,
+                &sources,
+                actions.clone(),
+            )
+        })
+        .collect()
 }
 
 /// The public services in listener rule order: priorities 1, 2, 3, ... by specificity, so a

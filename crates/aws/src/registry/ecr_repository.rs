@@ -13,8 +13,8 @@ use serde_json::json;
 use crate::Aws;
 use crate::error::{AllPages, AwsResultExt, ignore_not_found};
 use crate::names::{self, out};
-use crate::tags::TagApi;
 use crate::tags::owned_id;
+use crate::tags::{TagApi, key_value_tags};
 
 pub const KIND: &str = "ecr_repository";
 
@@ -50,17 +50,7 @@ struct Props {
 
 pub struct EcrRepository(pub Aws);
 
-pub(crate) fn ecr_tags(tags: &Tags) -> Result<Vec<Tag>, CloudError> {
-    tags.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| CloudError::fatal(e.to_string()))
-        })
-        .collect()
-}
+key_value_tags!(ecr_tags, Tag);
 
 impl EcrRepository {
     async fn lifecycle(&self, repo: &str) -> Result<Option<Json>, CloudError> {

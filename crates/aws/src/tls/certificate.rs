@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::Aws;
 use crate::error::{AllPages, AwsResultExt, ignore_not_found, is_not_found};
 use crate::names::{self, out};
-use crate::tags::{TagApi, owned_id};
+use crate::tags::{TagApi, key_value_tags, owned_id};
 
 pub const KIND: &str = "certificate";
 
@@ -177,17 +177,7 @@ fn from_acm(tags: &[Tag]) -> Tags {
         .collect()
 }
 
-fn acm_tags(tags: &Tags) -> Result<Vec<Tag>, CloudError> {
-    tags.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| CloudError::fatal(e.to_string()))
-        })
-        .collect()
-}
+key_value_tags!(acm_tags, Tag);
 
 /// What `discover` and `create` report.
 fn observed(owner: Owner, mut tags: Tags, cert: &CertificateDetail) -> Observed {

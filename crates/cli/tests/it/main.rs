@@ -7,6 +7,7 @@
 
 mod common;
 
+mod alarms;
 mod build;
 mod cli;
 mod environments;

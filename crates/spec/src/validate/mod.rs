@@ -21,6 +21,7 @@
 //! ("valid fields ... are: ...") and of ties between typo suggestions.
 
 mod addresses;
+mod alarms;
 mod autoscaling;
 mod ci;
 mod cluster;
@@ -142,6 +143,7 @@ fn manifest(cx: &mut Cx, root: &DeTable, env: Option<&str>) -> Manifest {
     network::check_endpoints(cx, &network, nat_span, cluster.capacity, &services);
     tls::check_needs_public_service(cx, domain.as_ref(), &services);
     let ci = ci::ci(cx, &top);
+    let alerts = alarms::alerts(cx, &top, region.as_deref());
 
     Manifest {
         name,
@@ -154,6 +156,7 @@ fn manifest(cx: &mut Cx, root: &DeTable, env: Option<&str>) -> Manifest {
         cluster,
         services,
         ci,
+        alerts,
     }
 }
 
@@ -205,5 +208,6 @@ mod tests {
         assert_eq!(service, keys(service::KEYS), "Service");
         assert_eq!(fields(scaling), keys(autoscaling::KEYS), "Autoscaling");
         assert_eq!(fields(m.ci.as_ref().unwrap()), keys(ci::KEYS), "Ci");
+        assert_eq!(fields(&web.alarms), keys(alarms::KEYS), "Alarms");
     }
 }

@@ -30,6 +30,7 @@ pub(super) const KEYS: &[&str] = &[
     "autoscaling",
     "build",
     "release",
+    "alarms",
 ];
 
 /// `[a-z][a-z0-9-]*`, at most 20 characters, no trailing `-`: it becomes a DNS name.
@@ -317,6 +318,7 @@ fn service(cx: &mut Cx, t: Tbl, name: &str, capacity: Capacity, claims: &mut Cla
     let scratch = scratch(cx, t);
     let build = build_dir(cx, t);
     let release = release(cx, t);
+    let alarms = super::alarms::alarms(cx, t);
     let autoscaling = autoscaling::autoscaling(
         cx,
         t,
@@ -342,6 +344,7 @@ fn service(cx: &mut Cx, t: Tbl, name: &str, capacity: Capacity, claims: &mut Cla
         autoscaling,
         build,
         release,
+        alarms,
     }
 }
 

@@ -14,6 +14,7 @@ pub(super) const KEYS: &[&str] = &[
     "cluster",
     "service",
     "ci",
+    "alerts",
     "env",
 ];
 

@@ -1,0 +1,4 @@
+//! Watching the services: alarms, and where they send their alerts.
+
+pub mod alarm;
+pub mod topic;
