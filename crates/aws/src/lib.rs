@@ -3,6 +3,7 @@
 
 // Resource kinds, grouped by area; each file is one kind.
 pub mod compute;
+pub mod cost;
 pub mod dns;
 pub mod ecs;
 pub mod elb;

@@ -182,6 +182,9 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// The list prices `plan` and `status` estimate monthly costs with, for the region
+    /// (--region, else the manifest's, else AWS_REGION), with their date and source. Offline
+    Prices,
     /// The resource graph as Graphviz DOT: what will be built, and in what order
     Graph {
         /// `dot` prints DOT; `svg` runs Graphviz's `dot -Tsvg` (must be installed)

@@ -1,6 +1,7 @@
 //! The plan as people read it, in Terraform's notation: `+` create, `~` update,
 //! `-/+` replace, `-` delete, then a one-line summary.
 
+use berth_aws::cost::StackCost;
 use berth_engine::{Action, FieldChange, Json, Plan};
 
 const GREEN: &str = "\x1b[32m";
@@ -12,7 +13,9 @@ const RESET: &str = "\x1b[0m";
 /// Long values (policy documents, user data) are shortened to this many characters.
 const MAX_VALUE: usize = 60;
 
-pub fn render_plan(plan: &Plan, color: bool) -> String {
+/// `cost`: the stack's estimate after the plan, shown beside what each change costs and as a
+/// total at the end.
+pub fn render_plan(plan: &Plan, cost: Option<&StackCost>, color: bool) -> String {
     let paint = |code: &str, text: &str| {
         if color {
             format!("{code}{text}{RESET}")
@@ -34,8 +37,12 @@ pub fn render_plan(plan: &Plan, color: bool) -> String {
             .as_deref()
             .map(|c| format!(" ({c})"))
             .unwrap_or_default();
+        let monthly = match (&step.action, cost.and_then(|c| c.of(&step.id))) {
+            (Action::Delete, _) | (_, None) => String::new(),
+            (_, Some(e)) => format!("  ${:.2}/month: {}", e.usd, e.basis),
+        };
         out.push_str(&format!(
-            "{} {}{} {}\n",
+            "{} {}{} {}{monthly}\n",
             paint(code, sign),
             paint(BOLD, step.id.as_str()),
             cloud,
@@ -68,6 +75,9 @@ pub fn render_plan(plan: &Plan, color: bool) -> String {
             "No changes. The stack matches the manifest ({} resources).\n",
             summary.unchanged
         ));
+    }
+    if let Some(cost) = cost {
+        out.push_str(&format!("{}\n", cost.summary()));
     }
     out
 }
@@ -146,7 +156,7 @@ mod tests {
         let mut next = network(&tags, "10.0.5.0/24");
         next.push(node("thing", "new", &Tags::new()));
         let inventory = discover(&registry, STACK, 4).await.unwrap();
-        let text = super::render_plan(&plan(&next, &inventory, &registry).unwrap(), false);
+        let text = super::render_plan(&plan(&next, &inventory, &registry).unwrap(), None, false);
         assert!(
             text.contains(&format!("? thing {by_hand} \"made-by-hand\"")),
             "{text}"

@@ -42,7 +42,7 @@ mod images;
 mod lookups;
 mod policies;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use policies::execution_policy;
 

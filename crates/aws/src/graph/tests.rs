@@ -6,7 +6,7 @@ use berth_engine::{Node, OnChange};
 
 use super::{Inputs, nodes};
 
-fn example(file: &str) -> Vec<Node> {
+pub(crate) fn example(file: &str) -> Vec<Node> {
     example_in(file, None)
 }
 

@@ -56,7 +56,7 @@ pub async fn plan(global: &Global, run: &RunArgs, detailed_exitcode: bool) -> Re
     let started = Instant::now();
     let session = Session::open(global, run.refresh_ami).await?;
     let (_, plan) = planned(&session, run).await?;
-    show_plan(global, &plan)?;
+    show_plan(&session, global, &plan)?;
     footer(&session, run, started);
     Ok(if detailed_exitcode && plan.has_changes() {
         ExitCode::from(2)
@@ -71,7 +71,7 @@ pub async fn up(global: &Global, run: &RunArgs, yes: bool) -> Result<ExitCode> {
     // A converged stack is left alone: no lock, no mutating call at all.
     let (_, plan) = planned(&session, run).await?;
     if !plan.has_changes() {
-        show_plan(global, &plan)?;
+        show_plan(&session, global, &plan)?;
         footer(&session, run, started);
         return Ok(ExitCode::SUCCESS);
     }
@@ -176,7 +176,7 @@ async fn confirm_and_apply(
     yes: bool,
     question: &str,
 ) -> Result<Option<Outcome>> {
-    show_plan(global, plan)?;
+    show_plan(session, global, plan)?;
     if !plan.has_changes() {
         return Ok(None);
     }
@@ -194,15 +194,49 @@ fn exit(success: bool) -> ExitCode {
     }
 }
 
-fn show_plan(global: &Global, plan: &Plan) -> Result<()> {
+/// The plan, with what the stack will cost a month once it is applied (a teardown's plan
+/// has no cost to show: nothing is left).
+fn show_plan(session: &Session, global: &Global, plan: &Plan) -> Result<()> {
+    let tears_down =
+        !plan.steps.is_empty() && plan.steps.iter().all(|s| s.action == Action::Delete);
+    let cost = (!tears_down)
+        .then(|| berth_aws::cost::estimate(&session.nodes, &session.aws.region))
+        .flatten();
+    if cost.is_none() && !tears_down {
+        eprintln!(
+            "berth has no prices for {}: the plan's cost is not estimated.",
+            session.aws.region
+        );
+    }
     match global.output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(plan)?),
+        Output::Json => {
+            let mut json = serde_json::to_value(plan)?;
+            if let (Some(cost), Some(object)) = (&cost, json.as_object_mut()) {
+                object.insert("cost".into(), cost_json(cost));
+            }
+            println!("{}", serde_json::to_string_pretty(&json)?)
+        }
         Output::Human => {
             let color = color_enabled(std::io::stdout().is_terminal(), global.no_color);
-            print!("{}", render_plan(plan, color));
+            print!("{}", render_plan(plan, cost.as_ref(), color));
         }
     }
     Ok(())
+}
+
+/// The estimate as `--output json` gives it.
+pub(super) fn cost_json(cost: &berth_aws::cost::StackCost) -> serde_json::Value {
+    serde_json::json!({
+        "monthly_usd": (cost.total() * 100.0).round() / 100.0,
+        "region": cost.region,
+        "prices_as_of": berth_aws::cost::AS_OF,
+        "resources": cost.items.iter().map(|e| serde_json::json!({
+            "id": e.id.as_str(),
+            "monthly_usd": (e.usd * 100.0).round() / 100.0,
+            "basis": e.basis,
+        })).collect::<Vec<_>>(),
+        "usage_not_included": cost.usage,
+    })
 }
 
 /// Ask on a terminal; refuse (changing nothing) without one unless `--yes` was given.

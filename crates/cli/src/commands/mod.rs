@@ -5,6 +5,7 @@ mod deploy;
 mod graph;
 mod init;
 mod logs;
+mod prices;
 mod rollback;
 mod run;
 mod status;
@@ -22,6 +23,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Init { force } => init::run(global, force),
         Command::Validate => validate::run(global),
+        Command::Prices => prices::run(global),
         Command::Plan {
             detailed_exitcode,
             run,

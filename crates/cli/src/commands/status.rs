@@ -92,12 +92,22 @@ async fn show(session: &Session, global: &Global, run: &RunArgs) -> Result<()> {
             }
         })
         .collect();
+    // What the resources that exist cost a month, priced as the manifest describes them.
+    let cost = berth_aws::cost::estimate(&session.nodes, &session.aws.region).map(|mut c| {
+        c.items.retain(|e| {
+            plan.steps
+                .iter()
+                .any(|s| s.id == e.id && s.action != Action::Create)
+        });
+        c
+    });
     if global.output == Output::Json {
         let json = serde_json::json!({
             "services": service_rows,
             "certificate": tls,
             "revisions": revisions,
             "resources": rows,
+            "cost": cost.as_ref().map(super::apply::cost_json),
         });
         println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
@@ -157,6 +167,9 @@ async fn show(session: &Session, global: &Global, run: &RunArgs) -> Result<()> {
         }
         let ok = rows.iter().filter(|r| r.state == "ok").count();
         println!("\n{ok} of {} resources match the manifest.", rows.len());
+        if let Some(cost) = &cost {
+            println!("{}", cost.summary());
+        }
     }
     Ok(())
 }

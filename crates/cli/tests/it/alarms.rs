@@ -13,6 +13,22 @@ async fn alarms_gate_deployments_and_mail_the_alerts_address() {
     berth(&m.path, &["up", "--yes"]).success();
     let plan = berth(&m.path, &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "converged\n{}{}", plan.stdout, plan.stderr);
+    // What it costs, said even when nothing changes: Fargate in eu-west-2, one 0.25 vCPU /
+    // 0.5 GB task (730 h × (0.25 × $0.04656 + 0.5 × $0.00511) = $10.36), among the rest.
+    assert!(
+        plan.stdout.contains("Estimated cost: $") && plan.stdout.contains("(eu-west-2, prices of"),
+        "{}",
+        plan.stdout
+    );
+    let json = berth(&m.path, &["plan", "--output", "json"]).success();
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let service = json["cost"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "service/web")
+        .expect("the service priced");
+    assert_eq!(service["monthly_usd"], 10.36);
 
     let alarms = aws
         .cloudwatch

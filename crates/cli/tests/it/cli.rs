@@ -76,6 +76,40 @@ fn init_writes_a_manifest_that_validates_and_never_overwrites() {
 }
 
 #[test]
+fn prices_show_the_table_with_its_date_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("berth.toml"),
+        "name = \"p\"\nregion = \"eu-west-2\"\n",
+    )
+    .unwrap();
+    let table = berth_offline(dir.path(), &["prices"]).success();
+    assert!(
+        table
+            .stdout
+            .starts_with("List prices in eu-west-2 (USD, on demand), as of 20")
+            && table.stdout.contains("Source: AWS public pricing pages"),
+        "the manifest's region, dated and sourced\n{}",
+        table.stdout
+    );
+    let nat = table
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("NAT gateway "))
+        .unwrap();
+    assert!(nat.ends_with("0.05          36.50"), "{nat}");
+    let unknown = berth_offline(dir.path(), &["prices", "--region", "xx-east-9"]);
+    assert_eq!(unknown.code, 1);
+    assert!(
+        unknown
+            .stderr
+            .contains("no prices for xx-east-9; it has: us-east-1"),
+        "{}",
+        unknown.stderr
+    );
+}
+
+#[test]
 fn help_teaches_the_workflow() {
     let help = berth_offline(std::path::Path::new("."), &["--help"]).success();
     for word in [
