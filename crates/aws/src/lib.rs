@@ -36,7 +36,7 @@ pub use ecs::{
 };
 pub use elb::{listener, listener_rule, load_balancer, target_group};
 pub use iam::{iam_role, instance_profile, oidc_provider};
-pub use monitoring::{alarm, topic};
+pub use monitoring::{alarm, dashboard, metrics, topic};
 pub use network::{
     eip, internet_gateway, nat_gateway, route_table, security_group, subnet, vpc, vpc_endpoint,
 };
@@ -94,6 +94,7 @@ pub fn kinds(aws: &Aws) -> Vec<std::sync::Arc<dyn berth_engine::Kind>> {
         Arc::new(discovery_service::DiscoveryService(a())),
         Arc::new(topic::Topic(a())),
         Arc::new(alarm::Alarm(a())),
+        Arc::new(dashboard::Dashboard(a())),
     ]
 }
 

@@ -147,6 +147,10 @@ pub fn discovery(service: &str) -> LogicalId {
 pub fn alarm(service: &str, watch: &str) -> LogicalId {
     id(format!("alarm/{service}-{watch}"))
 }
+/// The stack's CloudWatch dashboard.
+pub fn dashboard() -> LogicalId {
+    id("dashboard")
+}
 /// The SNS topic the alarms notify, when `alerts` is an address.
 pub fn alerts_topic() -> LogicalId {
     id("alerts")

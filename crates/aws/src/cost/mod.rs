@@ -13,6 +13,8 @@ pub use prices::{AS_OF, HOURS_PER_MONTH, Prices};
 /// CloudWatch standard-resolution alarms, USD per metric a month (each metric an alarm reads
 /// counts; the same list price in the regions berth prices).
 const ALARM_METRIC_MONTH: f64 = 0.10;
+/// A CloudWatch dashboard, USD a month (an account's first three are free).
+const DASHBOARD_MONTH: f64 = 3.0;
 /// The root volume of every container instance (see `launch_template`), GiB.
 const INSTANCE_VOLUME_GIB: f64 = 30.0;
 
@@ -120,6 +122,10 @@ pub fn estimate(nodes: &[Node], region: &str) -> Option<StackCost> {
                     format!("alarm on {metrics} metric(s) × ${ALARM_METRIC_MONTH}"),
                 ))
             }
+            "dashboard" => Some((
+                DASHBOARD_MONTH,
+                format!("dashboard ${DASHBOARD_MONTH} (an account's first three are free)"),
+            )),
             "log_group" => {
                 note(format!(
                     "logs ${}/GB ingested and ${}/GB-month kept",

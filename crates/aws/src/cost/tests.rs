@@ -1,7 +1,8 @@
 //! The arithmetic, offline, against figures worked out by hand from the eu-west-2 prices:
 //! NAT gateway $0.05/h, public IPv4 $0.005/h, load balancer $0.02646/h, interface endpoint
 //! $0.011/h per zone, Fargate $0.04656 per vCPU-hour and $0.00511 per GB-hour, t3.small
-//! $0.0236/h, gp3 $0.0928/GB-month, private hosted zone $0.50, alarm $0.10 per metric.
+//! $0.0236/h, gp3 $0.0928/GB-month, private hosted zone $0.50, alarm $0.10 per metric,
+//! dashboard $3.
 
 use super::estimate;
 use crate::graph::tests::example;
@@ -12,6 +13,7 @@ const ALARMS_PER_SERVICE: f64 = 6.0 * 0.10;
 const NAT: f64 = 730.0 * 0.05;
 const NAT_ADDRESS: f64 = 730.0 * 0.005;
 const ZONE: f64 = 0.50;
+const DASHBOARD: f64 = 3.0;
 /// In two public subnets: two public addresses.
 const ALB: f64 = 730.0 * (0.02646 + 2.0 * 0.005);
 /// ecr.api, ecr.dkr and logs, each in two zones (the S3 gateway endpoint is free).
@@ -36,25 +38,38 @@ fn assert_close(got: f64, want: f64, file: &str) {
 fn seed_ec2_costs_one_instance_and_the_network() {
     // One t3.small with its 30 GiB root volume; the tasks run on it at no extra cost.
     let instance = 730.0 * 0.0236 + 30.0 * 0.0928;
-    let want = NAT + NAT_ADDRESS + ZONE + instance + ALB + ALARMS_PER_SERVICE;
+    let want = NAT + NAT_ADDRESS + ZONE + instance + ALB + ALARMS_PER_SERVICE + DASHBOARD;
     assert_close(total("seed-ec2.toml"), want, "seed-ec2.toml");
-    assert_close(want, 87.88, "by hand");
+    assert_close(want, 90.88, "by hand");
 }
 
 #[test]
 fn fargate_costs_its_tasks_and_endpoints() {
-    let want = NAT + NAT_ADDRESS + ZONE + ENDPOINTS + ALB + ALARMS_PER_SERVICE + 2.0 * SMALL_TASK;
+    let want = NAT
+        + NAT_ADDRESS
+        + ZONE
+        + ENDPOINTS
+        + ALB
+        + ALARMS_PER_SERVICE
+        + 2.0 * SMALL_TASK
+        + DASHBOARD;
     assert_close(total("fargate.toml"), want, "fargate.toml");
-    assert_close(want, 136.77, "by hand");
+    assert_close(want, 139.77, "by hand");
 }
 
 #[test]
 fn https_costs_two_services_and_no_more_for_tls() {
     // web runs 2 tasks, api 1; the certificate, its records and the alerts topic are free.
-    let want =
-        NAT + NAT_ADDRESS + ZONE + ENDPOINTS + ALB + 2.0 * ALARMS_PER_SERVICE + 3.0 * SMALL_TASK;
+    let want = NAT
+        + NAT_ADDRESS
+        + ZONE
+        + ENDPOINTS
+        + ALB
+        + 2.0 * ALARMS_PER_SERVICE
+        + 3.0 * SMALL_TASK
+        + DASHBOARD;
     assert_close(total("https.toml"), want, "https.toml");
-    assert_close(want, 147.73, "by hand");
+    assert_close(want, 150.73, "by hand");
 }
 
 #[test]

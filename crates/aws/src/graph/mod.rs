@@ -8,11 +8,11 @@ use berth_spec::{Capacity, Endpoint, Manifest, NatMode, Service};
 use crate::names::{self, out};
 use crate::{
     alarm, alias_record, autoscaling_group, capacity_provider, certificate, certificate_validation,
-    cluster_capacity, discovery_service, ecr_repository, ecs_cluster, ecs_service, eip, iam_role,
-    instance_profile, internet_gateway, launch_template, listener, listener_rule, load_balancer,
-    log_group, namespace, nat_gateway, oidc_provider, route_table, scaling_policy, scaling_target,
-    security_group, subnet, target_group, task_definition, topic, validation_record, vpc,
-    vpc_endpoint,
+    cluster_capacity, dashboard, discovery_service, ecr_repository, ecs_cluster, ecs_service, eip,
+    iam_role, instance_profile, internet_gateway, launch_template, listener, listener_rule,
+    load_balancer, log_group, namespace, nat_gateway, oidc_provider, route_table, scaling_policy,
+    scaling_target, security_group, subnet, target_group, task_definition, topic,
+    validation_record, vpc, vpc_endpoint,
 };
 
 /// What the graph needs from AWS before it can be drawn: facts, not resources.
@@ -315,6 +315,27 @@ fn platform(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
     out.push(log_group::node(stack, tags, 30));
     if let Some(berth_spec::Alerts::Email(address)) = &m.alerts {
         out.push(topic::node(stack, tags, address));
+    }
+    if !m.services.is_empty() {
+        let rows: Vec<dashboard::Row> = m
+            .services
+            .values()
+            .map(|s| dashboard::Row {
+                service: s.name.clone(),
+                load_balancer: s
+                    .public
+                    .then(|| refer(names::load_balancer(), out::ARN_SUFFIX)),
+                target_group: s
+                    .public
+                    .then(|| refer(names::target_group(&s.name), out::ARN_SUFFIX)),
+            })
+            .collect();
+        out.push(dashboard::node(
+            stack,
+            &inputs.region,
+            refer(names::cluster(), out::NAME),
+            &rows,
+        ));
     }
     out.push(ecs_cluster::node(stack, tags));
 

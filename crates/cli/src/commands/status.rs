@@ -7,6 +7,7 @@ use anyhow::Result;
 use berth_aws::certificate::tls_status;
 use berth_aws::service_status::service_status;
 use berth_aws::task_definition::{self, Revision};
+use berth_aws::{dashboard, metrics, names};
 use berth_engine::{Action, plan};
 
 use crate::args::{Global, Output, RunArgs};
@@ -55,6 +56,31 @@ async fn show(session: &Session, global: &Global, run: &RunArgs) -> Result<()> {
         (None, None) => alb_dns.map(|dns| format!("http://{dns}")),
     };
     let zone = m.network.private_zone.as_deref();
+    // The last hour of each service that exists, in one GetMetricData call.
+    let suffix = |id: berth_engine::LogicalId| {
+        inventory
+            .get(&id)
+            .and_then(|o| o.outputs.get("arn_suffix"))
+            .cloned()
+    };
+    let sources: Vec<metrics::Source> = m
+        .services
+        .values()
+        .filter(|s| inventory.get(&names::service(&s.name)).is_some())
+        .map(|s| metrics::Source {
+            service: s.name.clone(),
+            cluster: m.name.clone(),
+            load_balancer: s.public.then(|| suffix(names::load_balancer())).flatten(),
+            target_group: s
+                .public
+                .then(|| suffix(names::target_group(&s.name)))
+                .flatten(),
+        })
+        .collect();
+    let metrics = metrics::last_hour(&session.aws, &sources).await?;
+    let dashboard = inventory
+        .get(&names::dashboard())
+        .map(|_| dashboard::url(&session.aws.region, &m.name));
     let service_rows =
         service_status(&session.aws, &m.name, &services, zone, base_url.as_deref()).await?;
     // The latest revisions of each service, for `rollback --to`.
@@ -108,6 +134,8 @@ async fn show(session: &Session, global: &Global, run: &RunArgs) -> Result<()> {
             "revisions": revisions,
             "resources": rows,
             "cost": cost.as_ref().map(super::apply::cost_json),
+            "metrics": metrics,
+            "dashboard": dashboard,
         });
         println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
@@ -124,6 +152,9 @@ async fn show(session: &Session, global: &Global, run: &RunArgs) -> Result<()> {
             }
             if let Some(name) = &s.private_name {
                 println!("  private  {name}");
+            }
+            if let Some(series) = metrics.get(&s.name) {
+                println!("  last hour {}", last_hour(series));
             }
             for r in revisions.get(&s.name).into_iter().flatten() {
                 let running = if s.task_definition.ends_with(&format!(":{}", r.number)) {
@@ -148,7 +179,10 @@ async fn show(session: &Session, global: &Global, run: &RunArgs) -> Result<()> {
                 }
             }
         }
-        if !service_rows.is_empty() || tls.is_some() {
+        if let Some(url) = &dashboard {
+            println!("dashboard {url}");
+        }
+        if !service_rows.is_empty() || tls.is_some() || dashboard.is_some() {
             println!();
         }
         println!(
@@ -172,6 +206,33 @@ async fn show(session: &Session, global: &Global, run: &RunArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `requests 12.3/s ▁▂▅█  p99 85ms ▁▁▂  ...`: each series' latest point and its hour.
+fn last_hour(series: &[metrics::Series]) -> String {
+    series
+        .iter()
+        .map(|s| match s.latest() {
+            None => format!("{} -", s.name),
+            Some(v) => format!(
+                "{} {}{} {}",
+                s.name,
+                round(v),
+                s.unit,
+                metrics::sparkline(&s.points).trim_start()
+            ),
+        })
+        .collect::<Vec<_>>()
+        .join("  ")
+}
+
+/// Few digits: 1234, 12.3, 0.12.
+fn round(v: f64) -> String {
+    match v.abs() {
+        a if a >= 100.0 => format!("{v:.0}"),
+        a if a >= 10.0 => format!("{v:.1}"),
+        _ => format!("{v:.2}"),
+    }
 }
 
 /// ARNs shown by their resource part, shortened: the table stays readable.

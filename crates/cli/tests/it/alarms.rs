@@ -3,6 +3,13 @@
 
 use crate::common::*;
 
+fn dimension(name: &str, value: &str) -> aws_sdk_cloudwatch::types::Dimension {
+    aws_sdk_cloudwatch::types::Dimension::builder()
+        .name(name)
+        .value(value)
+        .build()
+}
+
 #[tokio::test]
 async fn alarms_gate_deployments_and_mail_the_alerts_address() {
     let aws = aws().await;
@@ -117,6 +124,64 @@ async fn alarms_gate_deployments_and_mail_the_alerts_address() {
         .unwrap();
     let firing = berth_aws::alarm::firing(&aws, &expected).await.unwrap();
     assert_eq!(firing, [format!("{}: {reason}", expected[1])]);
+
+    // status: the last hour per service (here CPU, 30 -> 10 % over half an hour) and the
+    // dashboard, which names the service's metrics.
+    let now = std::time::SystemTime::now();
+    for (minutes_ago, value) in [
+        (31, 30.0),
+        (26, 40.0),
+        (21, 50.0),
+        (16, 35.0),
+        (11, 20.0),
+        (6, 10.0),
+    ] {
+        let at = now - std::time::Duration::from_secs(minutes_ago * 60);
+        aws.cloudwatch
+            .put_metric_data()
+            .namespace("AWS/ECS")
+            .metric_data(
+                aws_sdk_cloudwatch::types::MetricDatum::builder()
+                    .metric_name("CPUUtilization")
+                    .dimensions(dimension("ClusterName", &stack))
+                    .dimensions(dimension("ServiceName", "web"))
+                    .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from(at))
+                    .value(value)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    let status = berth(&m.path, &["status"]).success();
+    let hour = status
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("  last hour "))
+        .unwrap_or_else(|| panic!("{}", status.stdout));
+    assert!(
+        hour.contains("cpu 10.0% ▅▆█▅▃▁") && hour.contains("requests -"),
+        "{hour}"
+    );
+    assert!(
+        status
+            .stdout
+            .contains(&format!("#dashboards/dashboard/berth-{stack}")),
+        "{}",
+        status.stdout
+    );
+    let board = aws
+        .cloudwatch
+        .get_dashboard()
+        .dashboard_name(format!("berth-{stack}"))
+        .send()
+        .await
+        .unwrap();
+    let body = board.dashboard_body().unwrap();
+    assert!(
+        body.contains("\"web: p99 latency (s)\"") && body.contains("TargetResponseTime"),
+        "{body}"
+    );
 
     // A new address: subscribed in place, the topic kept.
     m.rewrite(&text.replace("ops@example.com", "oncall@example.com"));
