@@ -174,6 +174,10 @@ pub enum Command {
         /// Print the raw lines as the service wrote them
         #[arg(long)]
         json: bool,
+        /// Only the lines of one W3C trace: the trace id hello logs (32 hex digits), or an
+        /// X-Ray id (1-5759e988-bd862e3fe1be46a994272793)
+        #[arg(long, value_name = "TRACE_ID", value_parser = parse_trace_id)]
+        trace: Option<String>,
     },
     /// Remove the stack's lock, left by a run that died on another machine (a dead run on this
     /// machine, or an expired lock, is taken over automatically)
@@ -217,6 +221,24 @@ pub struct RunArgs {
     pub refresh_ami: bool,
 }
 
+/// A trace id as hello logs it: 32 lowercase hex digits. X-Ray's `1-<8 hex>-<24 hex>` is
+/// the same id in another spelling.
+pub fn parse_trace_id(text: &str) -> Result<String, String> {
+    let id: String = match text.trim().strip_prefix("1-") {
+        Some(xray) => xray.split('-').collect(),
+        None => text.trim().to_string(),
+    }
+    .to_ascii_lowercase();
+    if id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(id)
+    } else {
+        Err(format!(
+            "`{text}` is not a trace id: 32 hex digits (e.g. 4bf92f3577b34da6a3ce929d0e0e4736), \
+             or an X-Ray id (1-5759e988-bd862e3fe1be46a994272793)"
+        ))
+    }
+}
+
 /// `90s`, `15m`, `1h` or plain seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
@@ -251,6 +273,21 @@ mod tests {
             parse_duration("soon")
                 .unwrap_err()
                 .contains("not a duration")
+        );
+    }
+
+    #[test]
+    fn trace_ids() {
+        let w3c = "4bf92f3577b34da6a3ce929d0e0e4736";
+        assert_eq!(parse_trace_id(w3c).as_deref(), Ok(w3c));
+        assert_eq!(
+            parse_trace_id("1-5759e988-BD862E3FE1BE46A994272793").as_deref(),
+            Ok("5759e988bd862e3fe1be46a994272793")
+        );
+        assert!(
+            parse_trace_id("abc")
+                .unwrap_err()
+                .contains("not a trace id")
         );
     }
 

@@ -137,6 +137,8 @@ fn serves_both_routes_and_logs_json() {
         r#""status":404"#,
         r#""latency_us":"#,
         r#""level":"INFO""#,
+        // The request's W3C trace id (a new trace: the request carried none).
+        r#""trace_id":""#,
     ] {
         assert!(line.contains(field), "{field} missing from {line}");
     }

@@ -88,3 +88,28 @@ fn port_parsing() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_callers_trace_is_continued_and_returned() {
+    let caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let req = Request::builder()
+        .uri("/")
+        .header("traceparent", caller)
+        .body(Body::empty())
+        .unwrap();
+    let res = hello::app().oneshot(req).await.unwrap();
+    let ours = res.headers()["traceparent"].to_str().unwrap();
+    assert!(
+        ours.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-") && ours.ends_with("-01"),
+        "{ours}"
+    );
+    assert_ne!(ours, caller, "hello's own span as the parent");
+
+    // Without one, a trace of its own.
+    let res = hello::app()
+        .oneshot(Request::builder().uri("/").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let fresh = res.headers()["traceparent"].to_str().unwrap();
+    assert_eq!(fresh.len(), 55, "{fresh}");
+}

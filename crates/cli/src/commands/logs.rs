@@ -17,6 +17,7 @@ pub async fn run(
     since: Duration,
     follow: bool,
     json: bool,
+    trace: Option<&str>,
 ) -> Result<ExitCode> {
     let manifest = load_manifest(global)?;
     if !manifest.services.contains_key(service) {
@@ -36,6 +37,8 @@ pub async fn run(
             // awslogs streams are `<prefix>/<container>/<task id>`; berth's prefix is the service.
             .log_stream_name_prefix(&prefix)
             .start_time(start)
+            // A quoted term: the lines that contain the trace id (hello's `trace_id` field).
+            .set_filter_pattern(trace.map(|id| format!("\"{id}\"")))
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
@@ -44,7 +47,8 @@ pub async fn run(
             let ours = page
                 .events()
                 .iter()
-                .filter(|e| e.log_stream_name().is_some_and(|s| s.starts_with(&prefix)));
+                .filter(|e| e.log_stream_name().is_some_and(|s| s.starts_with(&prefix)))
+                .filter(|e| trace.is_none_or(|id| e.message().is_some_and(|m| m.contains(id))));
             for e in ours {
                 if !seen.insert(e.event_id().unwrap_or_default().to_string()) {
                     continue;
@@ -85,26 +89,26 @@ pub fn row(task: &str, line: &str) -> String {
             .unwrap_or_default()
             .to_string()
     };
-    let fields = v.get("fields").and_then(|f| f.as_object());
+    // tracing's JSON nests the event under `fields`; hello's access lines are flat.
+    let fields = v.get("fields").and_then(|f| f.as_object()).unwrap_or(&v);
     let message = fields
-        .and_then(|f| f.get("message"))
+        .get("message")
         .and_then(|m| m.as_str())
         .unwrap_or_default();
     let extra: Vec<String> = fields
-        .map(|f| {
-            f.iter()
-                .filter(|(k, _)| *k != "message")
-                .map(|(k, x)| {
-                    format!(
-                        "{k}={}",
-                        x.as_str()
-                            .map(str::to_string)
-                            .unwrap_or_else(|| x.to_string())
-                    )
-                })
-                .collect()
+        .iter()
+        .filter(|(k, _)| {
+            !["message", "timestamp", "level", "target", "fields"].contains(&k.as_str())
         })
-        .unwrap_or_default();
+        .map(|(k, x)| {
+            format!(
+                "{k}={}",
+                x.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| x.to_string())
+            )
+        })
+        .collect();
     format!(
         "{} {short_task} {:<5} {message} {}",
         text("timestamp"),
@@ -118,6 +122,15 @@ pub fn row(task: &str, line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::row;
+
+    #[test]
+    fn rows_from_hellos_flat_access_lines() {
+        let line = r#"{"timestamp":"2026-11-25T04:00:01Z","level":"INFO","message":"request","method":"GET","path":"/","status":200,"latency_us":41,"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","target":"hello"}"#;
+        assert_eq!(
+            row("0123456789abcdef", line),
+            "2026-11-25T04:00:01Z 01234567 INFO  request latency_us=41 method=GET path=/ status=200 trace_id=4bf92f3577b34da6a3ce929d0e0e4736"
+        );
+    }
 
     #[test]
     fn rows_from_hello_json_lines() {

@@ -59,7 +59,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             since,
             follow,
             json,
-        } => logs::run(global, &service, since, follow, json).await,
+            trace,
+        } => logs::run(global, &service, since, follow, json, trace.as_deref()).await,
         Command::Unlock { force } => unlock::run(global, force).await,
         Command::Graph { format } => graph::run(global, format),
     }

@@ -27,6 +27,10 @@ async fn shows_one_services_lines_decoded_with_task_ids() {
             "hello/hello/0a1b2c3d4e5f",
             r#"{"timestamp":"2026-11-25T04:00:00Z","level":"INFO","fields":{"message":"request","method":"GET","path":"/","status":200},"target":"hello"}"#,
         ),
+        (
+            "hello/hello/9f8e7d6c5b4a",
+            r#"{"timestamp":"2026-11-25T04:00:01Z","level":"INFO","message":"request","method":"GET","path":"/slow","status":200,"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"}"#,
+        ),
         ("other/other/ffff0000", "not hello's"),
     ] {
         aws.logs
@@ -52,9 +56,22 @@ async fn shows_one_services_lines_decoded_with_task_ids() {
     }
     let out = berth(&m.path, &["logs", "hello"]).success();
     assert_eq!(
-        out.stdout.trim(),
+        out.stdout.lines().next().unwrap(),
         "2026-11-25T04:00:00Z 0a1b2c3d INFO  request method=GET path=/ status=200"
     );
+    assert_eq!(out.stdout.lines().count(), 2, "{}", out.stdout);
+    // One trace's lines only, by its W3C id or its X-Ray spelling.
+    for id in [
+        "4bf92f3577b34da6a3ce929d0e0e4736",
+        "1-4bf92f35-77b34da6a3ce929d0e0e4736",
+    ] {
+        let traced = berth(&m.path, &["logs", "hello", "--trace", id]).success();
+        let lines: Vec<&str> = traced.stdout.lines().collect();
+        assert_eq!(lines.len(), 1, "{}", traced.stdout);
+        assert!(lines[0].contains("path=/slow"), "{}", lines[0]);
+    }
+    let bad = berth(&m.path, &["logs", "hello", "--trace", "xyz"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
     let raw = berth(&m.path, &["logs", "hello", "--json"]).success();
     assert!(raw.stdout.starts_with("{\"timestamp\""), "{}", raw.stdout);
     let missing = berth(&m.path, &["logs", "nope"]);
