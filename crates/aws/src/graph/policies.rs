@@ -129,6 +129,12 @@ pub(super) fn ci_policy(m: &Manifest, region: &str, account: &str) -> Value {
             json!("ecs:DescribeTasks"),
             Value::from(ecs(&format!("task/{stack}/*")).as_str()),
         ),
+        // A failed deploy quotes the deployment alarms that fired.
+        statement(
+            "ReadStackAlarms",
+            json!("cloudwatch:DescribeAlarms"),
+            Value::from(format!("arn:aws:cloudwatch:{region}:{account}:alarm:{stack}-*").as_str()),
+        ),
         // ListServices has no resource type: scoped to the cluster by its condition key.
         Value::Lit(json!({
             "Action": "ecs:ListServices",

@@ -158,6 +158,10 @@ fn the_ci_role_can_deploy_this_stack_and_nothing_else() {
         sid("FollowStackTasks")["Resource"],
         "arn:aws:ecs:eu-west-2:123456789012:task/shop/*"
     );
+    assert_eq!(
+        sid("ReadStackAlarms")["Resource"],
+        "arn:aws:cloudwatch:eu-west-2:123456789012:alarm:shop-*"
+    );
     let pass = sid("PassStackTaskRoles");
     assert_eq!(
         pass["Resource"],
