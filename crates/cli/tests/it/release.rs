@@ -3,19 +3,6 @@
 
 use crate::common::*;
 
-async fn running_revision(aws: &berth_aws::Aws, stack: &str) -> String {
-    let out = aws
-        .ecs
-        .describe_services()
-        .cluster(stack)
-        .services("web")
-        .send()
-        .await
-        .unwrap();
-    let td = out.services()[0].task_definition().unwrap();
-    td.rsplit(':').next().unwrap().to_string()
-}
-
 async fn release_tasks(aws: &berth_aws::Aws, stack: &str) -> usize {
     let tasks = aws
         .ecs

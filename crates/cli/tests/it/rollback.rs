@@ -2,19 +2,6 @@
 
 use crate::common::*;
 
-async fn running_revision(aws: &berth_aws::Aws, stack: &str) -> String {
-    let out = aws
-        .ecs
-        .describe_services()
-        .cluster(stack)
-        .services("web")
-        .send()
-        .await
-        .unwrap();
-    let td = out.services()[0].task_definition().unwrap();
-    td.rsplit(':').next().unwrap().to_string()
-}
-
 #[tokio::test]
 async fn rollback_goes_back_a_revision_or_to_a_named_one() {
     let aws = aws().await;

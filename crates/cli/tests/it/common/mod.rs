@@ -223,3 +223,17 @@ impl Tally {
         );
     }
 }
+
+/// The task definition revision service `web` of `stack` runs, e.g. "2".
+pub async fn running_revision(aws: &berth_aws::Aws, stack: &str) -> String {
+    let out = aws
+        .ecs
+        .describe_services()
+        .cluster(stack)
+        .services("web")
+        .send()
+        .await
+        .unwrap();
+    let td = out.services()[0].task_definition().unwrap();
+    td.rsplit(':').next().unwrap().to_string()
+}
