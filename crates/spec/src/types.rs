@@ -303,6 +303,9 @@ pub struct Service {
     pub release: Vec<String>,
     /// The thresholds of the service's alarms (always on; they gate its deployments).
     pub alarms: Alarms,
+    /// An AWS Distro for OpenTelemetry collector beside the service, which takes OTLP on
+    /// localhost:4317/4318 and sends the traces to X-Ray. Default false.
+    pub tracing: bool,
 }
 
 /// `[service.NAME.alarms]`: when a service's alarms fire. Public services get the load

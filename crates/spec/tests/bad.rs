@@ -102,6 +102,12 @@ const CASES: &[(&str, &str, usize, &str)] = &[
         "can only notify a topic in their own region",
     ),
     (
+        "tracing without a NAT gateway",
+        "name = \"hello\"\n[network]\nnat = \"none\"\nendpoints = [\"s3\", \"ecr\", \"logs\"]\n[cluster]\ncapacity = \"fargate\"\n[service.web]\ntracing = true\n",
+        3,
+        "has tracing = true: its collector's image comes from public.ecr.aws",
+    ),
+    (
         "empty release command",
         "name = \"hello\"\n[service.web]\nrelease = []\n",
         3,

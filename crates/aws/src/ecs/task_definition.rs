@@ -51,6 +51,44 @@ fn scratch_volume(path: &str) -> String {
 /// hello's image runs as this user; berth runs every container as non-root.
 const USER: &str = "10001:10001";
 
+/// The tracing sidecar: the AWS Distro for OpenTelemetry collector, pinned (a tag that moves
+/// would change every task without a plan saying so).
+pub const COLLECTOR: &str = "otel-collector";
+const COLLECTOR_IMAGE: &str = "public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0";
+/// Memory the collector reserves (MiB); a Fargate task's container gets that much less.
+pub const COLLECTOR_MEMORY: u32 = 64;
+/// Its whole configuration, traces only: OTLP in (gRPC 4317, HTTP 4318), X-Ray out. No
+/// metrics or logs pipelines, so the task role needs X-Ray's write calls and nothing else.
+const COLLECTOR_CONFIG: &str = "receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 0.0.0.0:4317
+      http:
+        endpoint: 0.0.0.0:4318
+processors:
+  batch: {}
+exporters:
+  awsxray: {}
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [batch]
+      exporters: [awsxray]
+";
+
+/// Where a traced service's container finds the collector: the same network namespace on
+/// awsvpc (Fargate); a link on EC2's bridge network.
+pub fn collector_endpoint(launch: &str) -> String {
+    let host = if launch == "ec2" {
+        COLLECTOR
+    } else {
+        "localhost"
+    };
+    format!("http://{host}:4317")
+}
+
 /// What a service's task needs, with references to the stack's roles and log group.
 pub struct TaskSpec {
     pub image: Option<Value>,
@@ -64,6 +102,8 @@ pub struct TaskSpec {
     /// Writable directories on the read-only root filesystem.
     pub scratch: Vec<String>,
     pub launch: &'static str,
+    /// With the tracing sidecar ([`COLLECTOR`]).
+    pub tracing: bool,
     pub execution_role: Value,
     pub task_role: Value,
     pub log_group: Value,
@@ -173,7 +213,15 @@ pub fn node(stack: &str, tags: &Tags, service: &str, spec: TaskSpec) -> Node {
         .prop("port", spec.port)
         .prop("host_port", if fargate { spec.port } else { 0 })
         .prop("container_cpu", spec.cpu)
-        .prop("container_memory", spec.memory)
+        // The collector's reservation comes out of a Fargate task's fixed size.
+        .prop(
+            "container_memory",
+            if spec.tracing && fargate {
+                spec.memory - COLLECTOR_MEMORY
+            } else {
+                spec.memory
+            },
+        )
         .prop("env", Value::Lit(json!(env)))
         .prop("secrets", Value::Lit(json!(spec.secrets)))
         .prop("user", USER)
@@ -189,6 +237,7 @@ pub fn node(stack: &str, tags: &Tags, service: &str, spec: TaskSpec) -> Node {
         )
         .prop("log_group", spec.log_group)
         .prop("region", spec.region.as_str())
+        .prop("tracing", spec.tracing)
         .prop("execution_role", spec.execution_role)
         .prop("task_role", spec.task_role);
     if let Some(image) = spec.image {
@@ -224,12 +273,42 @@ struct Props {
     /// Absent from a node when the manifest names no image: `berth deploy` owns it.
     #[serde(default)]
     image: String,
+    /// With the tracing sidecar.
+    tracing: bool,
+}
+
+/// The tracing sidecar's container: not essential (the service runs on without it), non-root
+/// on a read-only root filesystem like the service's own, logging beside it under `otel/`.
+fn collector(props: &Props) -> Result<ContainerDefinition, CloudError> {
+    let log = LogConfiguration::builder()
+        .log_driver(LogDriver::Awslogs)
+        .options("awslogs-group", &props.log_group)
+        .options("awslogs-region", &props.region)
+        .options("awslogs-stream-prefix", "otel")
+        .build()
+        .map_err(|e| CloudError::fatal(e.to_string()))?;
+    Ok(ContainerDefinition::builder()
+        .name(COLLECTOR)
+        .image(COLLECTOR_IMAGE)
+        .essential(false)
+        .memory_reservation(COLLECTOR_MEMORY as i32)
+        .environment(
+            KeyValuePair::builder()
+                .name("AOT_CONFIG_CONTENT")
+                .value(COLLECTOR_CONFIG)
+                .build(),
+        )
+        .user(USER)
+        .readonly_root_filesystem(true)
+        .log_configuration(log)
+        .build())
 }
 
 pub struct TaskDefinition(pub Aws);
 
 fn observe(td: &AwsTaskDefinition, owner: Owner, tags: Tags) -> Option<Observed> {
-    let c = td.container_definitions().first()?;
+    let containers = td.container_definitions();
+    let c = containers.iter().find(|c| c.name() != Some(COLLECTOR))?;
     let port = c.port_mappings().first();
     let env: BTreeMap<String, String> = c
         .environment()
@@ -291,6 +370,7 @@ fn observe(td: &AwsTaskDefinition, owner: Owner, tags: Tags) -> Option<Observed>
         execution_role: td.execution_role_arn().unwrap_or_default().to_string(),
         task_role: td.task_role_arn().unwrap_or_default().to_string(),
         image: c.image().unwrap_or_default().to_string(),
+        tracing: containers.iter().any(|c| c.name() == Some(COLLECTOR)),
     };
     Some(
         Observed::new(KIND, owner, arn)
@@ -369,7 +449,15 @@ impl TaskDefinition {
                     .collect(),
             ))
             .log_configuration(log)
+            .set_links(
+                (props.tracing && props.network_mode == "bridge")
+                    .then(|| vec![COLLECTOR.to_string()]),
+            )
             .build();
+        let mut containers = vec![container];
+        if props.tracing {
+            containers.push(collector(&props)?);
+        }
         let mut call = self
             .0
             .ecs
@@ -379,7 +467,7 @@ impl TaskDefinition {
             .requires_compatibilities(Compatibility::from(props.compatibility.as_str()))
             .execution_role_arn(&props.execution_role)
             .task_role_arn(&props.task_role)
-            .container_definitions(container)
+            .set_container_definitions(Some(containers))
             .set_volumes(Some(
                 props
                     .scratch

@@ -306,7 +306,7 @@ fn platform(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
             source_account: Some(&inputs.account),
         },
         vec![],
-        None,
+        policies::task_policy(m),
     ));
     if let Some(ci) = &m.ci {
         out.extend(ci_role(m, inputs, ci));
@@ -595,11 +595,12 @@ fn service_nodes(m: &Manifest, inputs: &Inputs, s: &Service) -> Vec<Node> {
             port: s.port,
             cpu: s.cpu,
             memory: s.memory,
-            env: s.env.clone(),
+            env: traced_env(s, ec2),
             secrets: s.secrets.clone(),
             health_path: s.health_check.clone(),
             scratch: s.scratch.clone(),
             launch: if ec2 { "ec2" } else { "fargate" },
+            tracing: s.tracing,
             execution_role: refer(names::role("execution"), out::ARN),
             task_role: refer(names::role("task"), out::ARN),
             log_group: refer(names::log_group(), out::NAME),
@@ -684,6 +685,20 @@ fn service_nodes(m: &Manifest, inputs: &Inputs, s: &Service) -> Vec<Node> {
         }
     }
     out
+}
+
+/// The service's variables, and with tracing where OpenTelemetry SDKs find the collector.
+fn traced_env(s: &Service, ec2: bool) -> std::collections::BTreeMap<String, String> {
+    let mut env = s.env.clone();
+    if s.tracing {
+        let launch = if ec2 { "ec2" } else { "fargate" };
+        env.insert(
+            "OTEL_EXPORTER_OTLP_ENDPOINT".into(),
+            task_definition::collector_endpoint(launch),
+        );
+        env.insert("OTEL_SERVICE_NAME".into(), s.name.clone());
+    }
+    env
 }
 
 /// A service's alarms, by its thresholds: the load balancer's for a public service, CPU and

@@ -51,6 +51,28 @@ pub(super) fn execution_policy(m: &Manifest, region: &str) -> Value {
 /// read and list task definitions (actions with no resource type in the Service Authorization
 /// Reference, so `*` is the only resource they take); list (on its cluster only), read and
 /// update its services; pass its two task roles to ECS alone; read its logs.
+/// The task role's own policy: X-Ray's write calls when a service traces (its collector sends
+/// as the task), otherwise none. X-Ray's calls take no resource but `*`.
+pub(super) fn task_policy(m: &Manifest) -> Option<Value> {
+    m.services.values().any(|s| s.tracing).then(|| {
+        Value::Lit(json!({
+            "Statement": [{
+                "Action": [
+                    "xray:GetSamplingRules",
+                    "xray:GetSamplingStatisticSummaries",
+                    "xray:GetSamplingTargets",
+                    "xray:PutTelemetryRecords",
+                    "xray:PutTraceSegments"
+                ],
+                "Effect": "Allow",
+                "Resource": "*",
+                "Sid": "SendTraces"
+            }],
+            "Version": "2012-10-17"
+        }))
+    })
+}
+
 pub(super) fn ci_policy(m: &Manifest, region: &str, account: &str) -> Value {
     let statement = |sid: &str, action: Json, resource: Value| {
         Value::Object(vec![

@@ -122,6 +122,11 @@ const ONLY_ON_STAR: &[&str] = &[
     "ecs:DescribeTaskDefinition",
     "ecs:ListServices",
     "ecs:ListTaskDefinitions",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingStatisticSummaries",
+    "xray:GetSamplingTargets",
+    "xray:PutTelemetryRecords",
+    "xray:PutTraceSegments",
 ];
 
 #[test]

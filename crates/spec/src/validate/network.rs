@@ -242,6 +242,19 @@ pub(super) fn check_endpoints(
     if network.nat != NatMode::None || services.is_empty() {
         return;
     }
+    if let Some(traced) = services.values().find(|s| s.tracing) {
+        cx.err(
+            nat_span.clone(),
+            "network.nat",
+            format!(
+                "nat = \"none\", but service `{}` has tracing = true: its collector's image \
+                 comes from public.ecr.aws, which no VPC endpoint reaches; write nat = \
+                 \"single\", or leave tracing out",
+                traced.name
+            ),
+        );
+        return;
+    }
     let needed = needed_endpoints(capacity, services);
     let missing: Vec<&(Endpoint, String)> = needed
         .iter()

@@ -31,6 +31,7 @@ pub(super) const KEYS: &[&str] = &[
     "build",
     "release",
     "alarms",
+    "tracing",
 ];
 
 /// `[a-z][a-z0-9-]*`, at most 20 characters, no trailing `-`: it becomes a DNS name.
@@ -319,6 +320,7 @@ fn service(cx: &mut Cx, t: Tbl, name: &str, capacity: Capacity, claims: &mut Cla
     let build = build_dir(cx, t);
     let release = release(cx, t);
     let alarms = super::alarms::alarms(cx, t);
+    let tracing = cx.boolean(t, "tracing").is_some_and(|b| b.v);
     let autoscaling = autoscaling::autoscaling(
         cx,
         t,
@@ -345,6 +347,7 @@ fn service(cx: &mut Cx, t: Tbl, name: &str, capacity: Capacity, claims: &mut Cla
         build,
         release,
         alarms,
+        tracing,
     }
 }
 
