@@ -55,7 +55,6 @@ pub async fn build_and_push(aws: &Aws, stack: &str, context: &Path) -> Result<St
             context.display()
         );
     }
-    let engine = engine_endpoint().await?;
     let repository = repository_uri(aws, stack).await?;
     let (registry, name) = repository
         .split_once('/')
@@ -70,6 +69,8 @@ pub async fn build_and_push(aws: &Aws, stack: &str, context: &Path) -> Result<St
         return Ok(format!("{repository}@{digest}"));
     }
 
+    // Only now: a commit already pushed deploys without any Docker engine.
+    let engine = engine_endpoint().await?;
     eprintln!("Building {} with Docker...", context.display());
     let id_file = tempfile::NamedTempFile::new()?;
     let mut build = Command::new("docker");

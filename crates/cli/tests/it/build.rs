@@ -133,6 +133,13 @@ async fn deploy_build_pushes_each_image_once_and_pins_its_digest() {
         again.stderr
     );
     assert_eq!(deployed_image(&aws, &again.stdout).await, pinned);
+    // ...so it deploys even where no Docker engine answers.
+    let without_docker: Run = berth_command(&m.path, &["deploy", "web", "--build"])
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(without_docker.code, 0, "{}", without_docker.stderr);
 
     // Uncommitted changes: their own tag, a new image, a new digest.
     std::fs::write(app.join("hello.txt"), "changed\n").unwrap();
@@ -146,7 +153,8 @@ async fn deploy_build_pushes_each_image_once_and_pins_its_digest() {
     );
     assert_ne!(dirty_image, pinned);
 
-    // No engine, no Dockerfile: said plainly, nothing deployed.
+    // A build that needs an engine without one, and no Dockerfile: said plainly, nothing
+    // deployed.
     let no_engine: Run = berth_command(&m.path, &["deploy", "web", "--build"])
         .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
         .output()
