@@ -23,6 +23,13 @@ pub const EXIT_AWAITING_USER: u8 = 3;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // `berth status | head`: end quietly when the reader goes away, as Unix tools do, rather
+    // than panic on the next write (Rust ignores SIGPIPE by default).
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default disposition, before any thread writes.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -109,6 +109,25 @@ fn prices_show_the_table_with_its_date_offline() {
     );
 }
 
+/// `berth prices | head -1`: the reader goes away; berth ends on SIGPIPE like any Unix tool,
+/// without a panic's backtrace.
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_berth_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_berth"))
+        .args(["prices", "--region", "eu-west-2"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // closed before berth writes a line
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.signal(), Some(13), "SIGPIPE: {:?}", out.status);
+}
+
 #[test]
 fn help_teaches_the_workflow() {
     let help = berth_offline(std::path::Path::new("."), &["--help"]).success();
