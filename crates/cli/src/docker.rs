@@ -45,9 +45,15 @@ impl Source {
     }
 }
 
-/// Build the image in `context` (its `Dockerfile`), push it to `stack`'s repository unless
-/// it is there already, and return it pinned by digest: `repository@sha256:...`.
-pub async fn build_and_push(aws: &Aws, stack: &str, context: &Path) -> Result<String> {
+/// Build the image in `context` (its `Dockerfile`) for `platform` (`linux/amd64`), push it to
+/// `stack`'s repository unless it is there already, and return it pinned by digest:
+/// `repository@sha256:...`.
+pub async fn build_and_push(
+    aws: &Aws,
+    stack: &str,
+    context: &Path,
+    platform: &str,
+) -> Result<String> {
     if !context.join("Dockerfile").is_file() {
         bail!(
             "no Dockerfile in {}: set `build = \"FOLDER\"` in the service's table (relative to \
@@ -71,10 +77,15 @@ pub async fn build_and_push(aws: &Aws, stack: &str, context: &Path) -> Result<St
 
     // Only now: a commit already pushed deploys without any Docker engine.
     let engine = engine_endpoint().await?;
-    eprintln!("Building {} with Docker...", context.display());
+    eprintln!(
+        "Building {} for {platform} with Docker...",
+        context.display()
+    );
     let id_file = tempfile::NamedTempFile::new()?;
     let mut build = Command::new("docker");
-    build.arg("build").arg("--iidfile").arg(id_file.path());
+    build
+        .args(["build", "--platform", platform, "--iidfile"])
+        .arg(id_file.path());
     if let Source::Commit(sha) | Source::Dirty(sha) = &source {
         build.args([
             "--label",

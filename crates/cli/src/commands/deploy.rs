@@ -43,7 +43,7 @@ pub async fn run(
                 let build = manifest.services[service].build.as_deref().unwrap_or(".");
                 manifest_dir.join(build)
             });
-            crate::docker::build_and_push(&aws, stack, &folder).await?
+            crate::docker::build_and_push(&aws, stack, &folder, platform(&manifest)).await?
         }
     };
 
@@ -90,6 +90,18 @@ pub async fn run(
     );
     println!("{arn}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the tasks run on: Fargate tasks are x86 (berth sets no runtime platform), EC2 tasks
+/// the instances' architecture. Built for it, an image from an ARM laptop runs there too.
+fn platform(manifest: &berth_spec::Manifest) -> &'static str {
+    let cluster = &manifest.cluster;
+    match cluster.capacity {
+        berth_spec::Capacity::Ec2 if berth_spec::is_arm64_instance_type(&cluster.instance_type) => {
+            "linux/arm64"
+        }
+        _ => "linux/amd64",
+    }
 }
 
 /// `service` is one of the manifest's, or an error listing them.

@@ -119,6 +119,11 @@ async fn deploy_build_pushes_each_image_once_and_pins_its_digest() {
 
     let first = berth(&m.path, &["deploy", "web", "--build"]).success();
     assert_eq!(pushed_tag(&first.stderr), sha, "{}", first.stderr);
+    assert!(
+        first.stderr.contains("for linux/amd64"),
+        "built for Fargate's x86, whatever the laptop\n{}",
+        first.stderr
+    );
     let pinned = format!("{repository}@{}", registry_digest(&registry, &stack, &sha));
     assert_eq!(deployed_image(&aws, &first.stdout).await, pinned);
 
