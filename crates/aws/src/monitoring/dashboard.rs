@@ -125,7 +125,7 @@ struct Props {
 pub struct Dashboard(pub Aws);
 
 impl Dashboard {
-    async fn put(&self, node: &Resolved) -> Result<Observed, CloudError> {
+    async fn put(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
         let props: Props = node.typed()?;
         let out = self
             .0
@@ -136,13 +136,14 @@ impl Dashboard {
             .send()
             .await
             .aws()?;
-        // Warnings, not errors: CloudWatch stores the dashboard and reports what it ignored.
-        if let Some(problem) = out.dashboard_validation_messages().first() {
-            return Err(CloudError::fatal(format!(
-                "CloudWatch took dashboard {} with a warning: {} (a bug in berth: please report it)",
+        // Warnings, not errors: CloudWatch stored the dashboard and says what it ignored.
+        for problem in out.dashboard_validation_messages() {
+            cx.progress(format!(
+                "warning: CloudWatch took dashboard {} but says: {} (a bug in berth: please \
+                 report it)",
                 props.name,
                 problem.message().unwrap_or_default()
-            )));
+            ));
         }
         Ok(Observed::applied(KIND, node, &props.name).output(out::NAME, &props.name))
     }
@@ -188,8 +189,8 @@ impl Kind for Dashboard {
         ])
     }
 
-    async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {
-        self.put(node).await
+    async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {
+        self.put(node, cx).await
     }
 
     async fn update(
@@ -197,9 +198,9 @@ impl Kind for Dashboard {
         node: &Resolved,
         _current: &Observed,
         _changes: &[FieldChange],
-        _cx: &OpCtx,
+        cx: &OpCtx,
     ) -> Result<Observed, CloudError> {
-        self.put(node).await
+        self.put(node, cx).await
     }
 
     async fn delete(&self, current: &Observed, _cx: &OpCtx) -> Result<(), CloudError> {
