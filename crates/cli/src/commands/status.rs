@@ -77,7 +77,13 @@ async fn show(session: &Session, global: &Global, run: &RunArgs) -> Result<()> {
                 .flatten(),
         })
         .collect();
-    let metrics = metrics::last_hour(&session.aws, &sources).await?;
+    // Numbers are a bonus: a role that may not read CloudWatch still gets the rest.
+    let metrics = metrics::last_hour(&session.aws, &sources)
+        .await
+        .unwrap_or_else(|e| {
+            eprintln!("warning: no metrics for the last hour: {e}");
+            Default::default()
+        });
     let dashboard = inventory
         .get(&names::dashboard())
         .map(|_| dashboard::url(&session.aws.region, &m.name));
