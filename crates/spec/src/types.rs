@@ -304,7 +304,7 @@ pub struct Service {
     /// The thresholds of the service's alarms (always on; they gate its deployments).
     pub alarms: Alarms,
     /// An AWS Distro for OpenTelemetry collector beside the service, which takes OTLP on
-    /// localhost:4317/4318 and sends the traces to X-Ray. Default false.
+    /// localhost:4318 (and gRPC on 4317) and sends the traces to X-Ray. Default false.
     pub tracing: bool,
 }
 

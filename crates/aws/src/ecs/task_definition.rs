@@ -79,14 +79,17 @@ service:
 ";
 
 /// Where a traced service's container finds the collector: the same network namespace on
-/// awsvpc (Fargate); a link on EC2's bridge network.
+/// awsvpc (Fargate); a link on EC2's bridge network. OTLP over HTTP, port 4318, which is what
+/// the OpenTelemetry spec makes SDKs default to (`http/protobuf`); the endpoint goes with
+/// OTEL_EXPORTER_OTLP_PROTOCOL so an SDK that defaults to gRPC uses HTTP too. An address,
+/// not `localhost`: a static binary in a scratch image has no resolver to ask.
 pub fn collector_endpoint(launch: &str) -> String {
     let host = if launch == "ec2" {
         COLLECTOR
     } else {
-        "localhost"
+        "127.0.0.1"
     };
-    format!("http://{host}:4317")
+    format!("http://{host}:4318")
 }
 
 /// What a service's task needs, with references to the stack's roles and log group.

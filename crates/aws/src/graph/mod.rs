@@ -696,6 +696,7 @@ fn traced_env(s: &Service, ec2: bool) -> std::collections::BTreeMap<String, Stri
             "OTEL_EXPORTER_OTLP_ENDPOINT".into(),
             task_definition::collector_endpoint(launch),
         );
+        env.insert("OTEL_EXPORTER_OTLP_PROTOCOL".into(), "http/protobuf".into());
         env.insert("OTEL_SERVICE_NAME".into(), s.name.clone());
     }
     env
