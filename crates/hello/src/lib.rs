@@ -3,6 +3,7 @@
 //! `GET /` answers `Hello World!`, `GET /healthz` answers `ok`, anything else is a 404.
 //! The binary (`main.rs`) adds the listener, signals, logging and `--healthcheck`.
 
+pub mod export;
 pub mod log_writer;
 pub mod trace;
 
@@ -81,14 +82,27 @@ async fn access_log_and_timeout(req: Request, next: Next) -> Response {
             .get(trace::HEADER)
             .and_then(|v| v.to_str().ok()),
     );
+    // The wall clock only when a span will be sent: most requests need the monotonic one only.
+    let started_at = export::enabled().then(std::time::SystemTime::now);
     let mut res = within(start + REQUEST_TIMEOUT, next.run(req)).await;
+    let took = start.elapsed();
     access_line(
         method.as_str(),
         uri.path(),
         res.status(),
-        start.elapsed(),
+        took,
         &span.trace_id(),
     );
+    if let Some(started_at) = started_at {
+        export::record(export::Finished {
+            span,
+            method: method.to_string(),
+            path: uri.path().to_string(),
+            status: res.status().as_u16(),
+            start: started_at,
+            duration: took,
+        });
+    }
     if let Ok(value) = HeaderValue::from_str(&span.traceparent()) {
         res.headers_mut().insert(trace::HEADER, value);
     }

@@ -17,6 +17,9 @@ Usage:
 Environment:
   PORT       port to listen on / to check (default 8080)
   RUST_LOG   log filter for the JSON logs on stdout (default info)
+  OTEL_EXPORTER_OTLP_ENDPOINT  export a span per request over OTLP/HTTP (JSON) to this
+             collector, e.g. http://127.0.0.1:4318 (default: off)
+  OTEL_SERVICE_NAME  the spans' service.name (default hello)
 ";
 
 fn main() -> ExitCode {
@@ -86,6 +89,12 @@ async fn run(port: u16) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
+    if let Ok(endpoint) = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT") {
+        let service = std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| "hello".into());
+        hello::export::start(&endpoint, &service)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        tracing::info!(%endpoint, %service, "exporting spans");
+    }
     let slow_route = std::env::var(hello::SLOW_ROUTE_ENV).is_ok_and(|v| v == "1");
     tracing::info!(%addr, slow_route, "listening");
     axum::serve(listener, hello::router(slow_route))

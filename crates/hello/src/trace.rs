@@ -10,6 +10,8 @@ pub const HEADER: &str = "traceparent";
 pub struct Span {
     trace_id: u128,
     span_id: u64,
+    /// The caller's span, when the request carried one.
+    parent_id: Option<u64>,
     /// The caller's sampling decision, passed on unchanged; ours is "sampled" when we start.
     flags: u8,
 }
@@ -20,14 +22,16 @@ impl Span {
     pub fn continuing(traceparent: Option<&str>) -> Span {
         let span_id = nonzero(rand::random());
         match traceparent.and_then(parse) {
-            Some((trace_id, flags)) => Span {
+            Some((trace_id, parent, flags)) => Span {
                 trace_id,
                 span_id,
+                parent_id: Some(parent),
                 flags,
             },
             None => Span {
                 trace_id: nonzero(rand::random()),
                 span_id,
+                parent_id: None,
                 flags: 1,
             },
         }
@@ -36,6 +40,16 @@ impl Span {
     /// 32 lowercase hex digits, as log lines and X-Ray's W3C support show it.
     pub fn trace_id(&self) -> String {
         format!("{:032x}", self.trace_id)
+    }
+
+    /// 16 lowercase hex digits.
+    pub fn span_id(&self) -> String {
+        format!("{:016x}", self.span_id)
+    }
+
+    /// The caller's span id, when there was a caller's trace.
+    pub fn parent_id(&self) -> Option<String> {
+        self.parent_id.map(|p| format!("{p:016x}"))
     }
 
     /// The header for whoever is downstream (or the caller): this span as the parent.
@@ -52,9 +66,9 @@ fn nonzero<T: Default + PartialEq + From<u8>>(id: T) -> T {
     if id == T::default() { T::from(1) } else { id }
 }
 
-/// (trace id, flags) of a valid version-00 header; later versions are read the same way, as
+/// (trace id, parent span id, flags) of a valid version-00 header; later versions are read the same way, as
 /// the spec asks, as long as the first four fields parse.
-fn parse(header: &str) -> Option<(u128, u8)> {
+fn parse(header: &str) -> Option<(u128, u64, u8)> {
     let mut fields = header.trim().split('-');
     let (version, trace, parent, flags) = (
         fields.next()?,
@@ -79,7 +93,7 @@ fn parse(header: &str) -> Option<(u128, u8)> {
     if trace_id == 0 || parent_id == 0 {
         return None;
     }
-    Some((trace_id, u8::from_str_radix(flags, 16).ok()?))
+    Some((trace_id, parent_id, u8::from_str_radix(flags, 16).ok()?))
 }
 
 #[cfg(test)]

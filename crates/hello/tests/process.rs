@@ -228,3 +228,99 @@ fn help_and_unknown_arguments() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown argument"));
 }
+
+/// A collector stand-in: accepts one OTLP/HTTP POST, answers 200, hands over its path and body.
+fn collector() -> (u16, mpsc::Receiver<(String, String)>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(s.try_clone().unwrap());
+        let mut request_line = String::new();
+        reader.read_line(&mut request_line).unwrap();
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if line == "\r\n" {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+            .unwrap();
+        let path = request_line
+            .split(' ')
+            .nth(1)
+            .unwrap_or_default()
+            .to_string();
+        tx.send((path, String::from_utf8(body).unwrap())).unwrap();
+    });
+    (port, rx)
+}
+
+#[test]
+fn spans_go_to_the_collector_when_one_is_configured() {
+    let (collector_port, received) = collector();
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .env("PORT", port.to_string())
+        .env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://127.0.0.1:{collector_port}"),
+        )
+        .env("OTEL_SERVICE_NAME", "web")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !matches!(get(port, "/healthz"), Ok((200, _))) {
+        assert!(Instant::now() < deadline, "server did not become ready");
+        thread::sleep(Duration::from_millis(10));
+    }
+    // A request in the caller's trace.
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "GET / HTTP/1.0\r\nHost: localhost\r\n\
+         traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.0 200"), "{answer}");
+
+    let (path, body) = received
+        .recv_timeout(Duration::from_secs(10))
+        .expect("a POST within the linger time");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(path, "/v1/traces");
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let resource = &doc["resourceSpans"][0];
+    assert_eq!(
+        resource["resource"]["attributes"][0]["value"]["stringValue"],
+        "web"
+    );
+    let spans = resource["scopeSpans"][0]["spans"].as_array().unwrap();
+    let ours = spans
+        .iter()
+        .find(|s| s["name"] == "GET /")
+        .unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(ours["traceId"], "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_eq!(ours["parentSpanId"], "00f067aa0ba902b7");
+    assert_eq!(ours["kind"], 2, "a server span");
+    assert!(
+        ours["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["key"] == "http.response.status_code" && a["value"]["intValue"] == "200"),
+        "{ours}"
+    );
+}
