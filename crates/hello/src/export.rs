@@ -49,7 +49,8 @@ pub fn record(finished: Finished) {
 }
 
 /// Start exporting to `endpoint` (`http://ADDRESS:PORT`, path optional), as `service`.
-/// Must run inside the runtime. An endpoint hello cannot use is an error, said at start.
+/// Must run inside the runtime. An endpoint hello cannot use (https, a host name) is an
+/// error for the caller to report; the service runs on without exporting.
 pub fn start(endpoint: &str, service: &str) -> Result<(), String> {
     let target = Target::parse(endpoint)?;
     let (tx, rx) = mpsc::channel(QUEUE);
@@ -81,17 +82,26 @@ impl Target {
         let (host, port) = authority
             .rsplit_once(':')
             .ok_or_else(|| format!("OTEL_EXPORTER_OTLP_ENDPOINT={endpoint}: no port"))?;
-        let ip = if host == "localhost" {
-            "127.0.0.1"
-        } else {
-            host
-        };
-        let addr = format!("{ip}:{port}").parse().map_err(|_| {
-            format!(
-                "OTEL_EXPORTER_OTLP_ENDPOINT={endpoint}: hello needs an address (e.g. \
-                 http://127.0.0.1:4318): a static binary has no resolver"
+        let ip = match host {
+            "localhost" => "127.0.0.1".to_string(),
+            _ if host.parse::<std::net::IpAddr>().is_ok() => host.to_string(),
+            // A linked container (EC2's bridge network) is in /etc/hosts, which needs no
+            // resolver library to read.
+            _ => hosts_entry(
+                &std::fs::read_to_string("/etc/hosts").unwrap_or_default(),
+                host,
             )
-        })?;
+            .ok_or_else(|| {
+                format!(
+                    "OTEL_EXPORTER_OTLP_ENDPOINT={endpoint}: `{host}` is not in /etc/hosts, \
+                         and a static binary has no resolver: write an address, e.g. \
+                         http://127.0.0.1:4318"
+                )
+            })?,
+        };
+        let addr = format!("{ip}:{port}")
+            .parse()
+            .map_err(|_| format!("OTEL_EXPORTER_OTLP_ENDPOINT={endpoint}: a bad port"))?;
         let base = path.trim_end_matches('/');
         Ok(Target {
             addr,
@@ -103,6 +113,15 @@ impl Target {
             },
         })
     }
+}
+
+/// The address `/etc/hosts` (its text) gives `name`.
+fn hosts_entry(hosts: &str, name: &str) -> Option<String> {
+    hosts.lines().find_map(|line| {
+        let mut words = line.split('#').next()?.split_whitespace();
+        let address = words.next()?;
+        words.any(|w| w == name).then(|| address.to_string())
+    })
 }
 
 async fn send_batches(mut rx: mpsc::Receiver<Finished>, target: Target, service: String) {
@@ -223,9 +242,20 @@ mod tests {
                 .contains("plain http")
         );
         assert!(
-            Target::parse("http://otel:4318")
+            Target::parse("http://no-such-collector:4318")
                 .unwrap_err()
-                .contains("no resolver")
+                .contains("not in /etc/hosts")
         );
+    }
+
+    #[test]
+    fn linked_containers_are_found_in_etc_hosts() {
+        let hosts =
+            "127.0.0.1\tlocalhost\n# a comment otel-collector\n172.17.0.3\totel-collector abc123\n";
+        assert_eq!(
+            hosts_entry(hosts, "otel-collector").as_deref(),
+            Some("172.17.0.3")
+        );
+        assert_eq!(hosts_entry(hosts, "comment"), None);
     }
 }

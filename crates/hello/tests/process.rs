@@ -324,3 +324,40 @@ fn spans_go_to_the_collector_when_one_is_configured() {
         "{ours}"
     );
 }
+
+#[test]
+fn an_endpoint_hello_cannot_use_is_said_and_the_service_runs_on() {
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .env("PORT", port.to_string())
+        .env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "http://no-such-collector:4318",
+        )
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !matches!(get(port, "/"), Ok((200, _))) {
+        assert!(child.try_wait().unwrap().is_none(), "hello exited");
+        assert!(Instant::now() < deadline, "server did not become ready");
+        thread::sleep(Duration::from_millis(10));
+    }
+    // SIGTERM, so the batched log lines are written out.
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+    let logs = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        logs.contains("not exporting spans") && logs.contains("not in /etc/hosts"),
+        "{logs}"
+    );
+}
