@@ -54,10 +54,22 @@ impl Span {
 
     /// The header for whoever is downstream (or the caller): this span as the parent.
     pub fn traceparent(&self) -> String {
-        format!(
-            "00-{:032x}-{:016x}-{:02x}",
-            self.trace_id, self.span_id, self.flags
-        )
+        String::from_utf8(self.traceparent_bytes().to_vec()).expect("hex is ASCII")
+    }
+
+    /// [`Span::traceparent`] without an allocation: it is written on every response.
+    pub fn traceparent_bytes(&self) -> [u8; 55] {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = *b"00-00000000000000000000000000000000-0000000000000000-00";
+        let mut put = |at: usize, digits: usize, value: u128| {
+            for i in 0..digits {
+                out[at + i] = HEX[((value >> (4 * (digits - 1 - i))) & 0xf) as usize];
+            }
+        };
+        put(3, 32, self.trace_id);
+        put(36, 16, self.span_id.into());
+        put(53, 2, self.flags.into());
+        out
     }
 }
 
