@@ -280,16 +280,21 @@ struct Props {
     tracing: bool,
 }
 
-/// The tracing sidecar's container: not essential (the service runs on without it), non-root
-/// on a read-only root filesystem like the service's own, logging beside it under `otel/`.
-fn collector(props: &Props) -> Result<ContainerDefinition, CloudError> {
-    let log = LogConfiguration::builder()
+/// A container's logs, to the stack's group: streams `<prefix>/<container>/<task id>`.
+fn awslogs(props: &Props, prefix: &str) -> Result<LogConfiguration, CloudError> {
+    LogConfiguration::builder()
         .log_driver(LogDriver::Awslogs)
         .options("awslogs-group", &props.log_group)
         .options("awslogs-region", &props.region)
-        .options("awslogs-stream-prefix", "otel")
+        .options("awslogs-stream-prefix", prefix)
         .build()
-        .map_err(|e| CloudError::fatal(e.to_string()))?;
+        .map_err(|e| CloudError::fatal(e.to_string()))
+}
+
+/// The tracing sidecar's container: not essential (the service runs on without it), non-root
+/// on a read-only root filesystem like the service's own, logging beside it under `otel/`.
+fn collector(props: &Props) -> Result<ContainerDefinition, CloudError> {
+    let log = awslogs(props, "otel")?;
     Ok(ContainerDefinition::builder()
         .name(COLLECTOR)
         .image(COLLECTOR_IMAGE)
@@ -408,13 +413,7 @@ impl TaskDefinition {
             .map(|(name, arn)| Secret::builder().name(name).value_from(arn).build())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| CloudError::fatal(e.to_string()))?;
-        let log = LogConfiguration::builder()
-            .log_driver(LogDriver::Awslogs)
-            .options("awslogs-group", &props.log_group)
-            .options("awslogs-region", &props.region)
-            .options("awslogs-stream-prefix", &props.container)
-            .build()
-            .map_err(|e| CloudError::fatal(e.to_string()))?;
+        let log = awslogs(&props, &props.container)?;
         let container = ContainerDefinition::builder()
             .name(&props.container)
             .image(image)

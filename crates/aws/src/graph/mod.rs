@@ -317,25 +317,8 @@ fn platform(m: &Manifest, inputs: &Inputs) -> Vec<Node> {
         out.push(topic::node(stack, tags, address));
     }
     if !m.services.is_empty() {
-        let rows: Vec<dashboard::Row> = m
-            .services
-            .values()
-            .map(|s| dashboard::Row {
-                service: s.name.clone(),
-                load_balancer: s
-                    .public
-                    .then(|| refer(names::load_balancer(), out::ARN_SUFFIX)),
-                target_group: s
-                    .public
-                    .then(|| refer(names::target_group(&s.name), out::ARN_SUFFIX)),
-            })
-            .collect();
-        out.push(dashboard::node(
-            stack,
-            &inputs.region,
-            refer(names::cluster(), out::NAME),
-            &rows,
-        ));
+        let rows: Vec<_> = m.services.values().map(metric_sources).collect();
+        out.push(dashboard::node(stack, &inputs.region, &rows));
     }
     out.push(ecs_cluster::node(stack, tags));
 
@@ -702,20 +685,26 @@ fn traced_env(s: &Service, ec2: bool) -> std::collections::BTreeMap<String, Stri
     env
 }
 
-/// A service's alarms, by its thresholds: the load balancer's for a public service, CPU and
-/// memory for every one. They notify `alerts`, when set.
-fn service_alarms(m: &Manifest, s: &Service) -> Vec<Node> {
-    use alarm::Watch;
-    let (stack, tags, name) = (m.name.as_str(), &m.tags, s.name.as_str());
-    let sources = alarm::Sources {
+/// Where the alarms and the dashboard find a service's metrics.
+fn metric_sources(s: &Service) -> crate::monitoring::Sources {
+    crate::monitoring::Sources {
+        service: s.name.clone(),
         load_balancer: s
             .public
             .then(|| refer(names::load_balancer(), out::ARN_SUFFIX)),
         target_group: s
             .public
-            .then(|| refer(names::target_group(name), out::ARN_SUFFIX)),
+            .then(|| refer(names::target_group(&s.name), out::ARN_SUFFIX)),
         cluster: refer(names::cluster(), out::NAME),
-    };
+    }
+}
+
+/// A service's alarms, by its thresholds: the load balancer's for a public service, CPU and
+/// memory for every one. They notify `alerts`, when set.
+fn service_alarms(m: &Manifest, s: &Service) -> Vec<Node> {
+    use alarm::Watch;
+    let (stack, tags) = (m.name.as_str(), &m.tags);
+    let sources = metric_sources(s);
     let actions = Value::List(match &m.alerts {
         Some(berth_spec::Alerts::Email(_)) => vec![refer(names::alerts_topic(), out::ARN)],
         Some(berth_spec::Alerts::Topic(arn)) => vec![Value::from(arn.as_str())],
@@ -738,15 +727,7 @@ fn service_alarms(m: &Manifest, s: &Service) -> Vec<Node> {
     watches
         .into_iter()
         .map(|(watch, threshold)| {
-            alarm::node(
-                stack,
-                tags,
-                name,
-                watch,
-                threshold,
-                &sources,
-                actions.clone(),
-            )
+            alarm::node(stack, tags, watch, threshold, &sources, actions.clone())
         })
         .collect()
 }

@@ -10,8 +10,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_cloudwatch::types::{
-    ComparisonOperator, Dimension, Metric, MetricAlarm, MetricDataQuery,
-    MetricStat as AwsMetricStat, StateValue, Tag,
+    ComparisonOperator, MetricAlarm, MetricDataQuery, StateValue, Tag,
 };
 use berth_engine::{
     CloudError, FieldChange, Kind, Node, Observed, OpCtx, Owner, PropsExt, Resolved, Tags, Value,
@@ -20,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Aws;
 use crate::error::{AllPages, AwsResultExt};
+use crate::monitoring::{Sources, metric_stat};
 use crate::names::{self, out};
 use crate::tags::{TagApi, owned_id};
 
@@ -52,24 +52,17 @@ pub fn alarm_name(stack: &str, service: &str, watch: Watch) -> String {
     format!("{stack}-{service}-{}", watch.suffix())
 }
 
-/// Where a service's metrics live: the load balancer and target group (public services,
-/// their ARN suffixes) and the cluster.
-pub struct Sources {
-    pub load_balancer: Option<Value>,
-    pub target_group: Option<Value>,
-    pub cluster: Value,
-}
-
-/// One alarm of `service`: `threshold` in the metric's unit (percent, seconds, targets).
+/// One alarm of the service `sources` names: `threshold` in the metric's unit (percent,
+/// seconds, targets).
 pub fn node(
     stack: &str,
     tags: &Tags,
-    service: &str,
     watch: Watch,
     threshold: f64,
     sources: &Sources,
     actions: Value,
 ) -> Node {
+    let service = sources.service.as_str();
     let metric = |namespace: &'static str, name: &'static str, stat: &'static str| {
         let dimensions = match namespace {
             "AWS/ECS" => vec![
@@ -207,17 +200,8 @@ struct MetricSpec {
 impl Query {
     fn to_aws(&self) -> MetricDataQuery {
         let stat = self.metric.as_ref().map(|m| {
-            let mut metric = Metric::builder()
-                .namespace(&m.namespace)
-                .metric_name(&m.name);
-            for (name, value) in &m.dimensions {
-                metric = metric.dimensions(Dimension::builder().name(name).value(value).build());
-            }
-            AwsMetricStat::builder()
-                .metric(metric.build())
-                .period(m.period)
-                .stat(&m.stat)
-                .build()
+            let dimensions = m.dimensions.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            metric_stat(&m.namespace, &m.name, dimensions, &m.stat, m.period)
         });
         MetricDataQuery::builder()
             .id(&self.id)

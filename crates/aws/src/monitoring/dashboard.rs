@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Aws;
 use crate::error::{AwsResultExt, ignore_not_found, is_not_found};
+use crate::monitoring::Sources;
 use crate::names::{self, out};
 
 pub const KIND: &str = "dashboard";
@@ -27,14 +28,8 @@ pub fn url(region: &str, stack: &str) -> String {
     )
 }
 
-/// One service's row: its load balancer and target group (ARN suffixes) when public.
-pub struct Row {
-    pub service: String,
-    pub load_balancer: Option<Value>,
-    pub target_group: Option<Value>,
-}
-
-pub fn node(stack: &str, region: &str, cluster: Value, rows: &[Row]) -> Node {
+/// One row per service.
+pub fn node(stack: &str, region: &str, rows: &[Sources]) -> Node {
     let mut widgets = Vec::new();
     for (y, row) in rows.iter().enumerate() {
         let y = y as i64 * 6;
@@ -94,7 +89,7 @@ pub fn node(stack: &str, region: &str, cluster: Value, rows: &[Row]) -> Node {
                 "AWS/ECS".into(),
                 metric.into(),
                 "ClusterName".into(),
-                cluster.clone(),
+                row.cluster.clone(),
                 "ServiceName".into(),
                 s.into(),
             ])

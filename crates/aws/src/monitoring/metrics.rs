@@ -6,12 +6,13 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+use aws_sdk_cloudwatch::types::MetricDataQuery;
 use berth_engine::CloudError;
 use serde::Serialize;
 
 use crate::Aws;
 use crate::error::AwsResultExt;
+use crate::monitoring::metric_stat;
 
 /// One point every 5 minutes, for the last hour.
 const PERIOD: i32 = 300;
@@ -66,19 +67,15 @@ fn query(
     metric: &str,
     stat: &str,
 ) -> MetricDataQuery {
-    let mut m = Metric::builder().namespace(namespace).metric_name(metric);
-    for (k, v) in dimensions {
-        m = m.dimensions(Dimension::builder().name(*k).value(*v).build());
-    }
     MetricDataQuery::builder()
         .id(id)
-        .metric_stat(
-            MetricStat::builder()
-                .metric(m.build())
-                .period(PERIOD)
-                .stat(stat)
-                .build(),
-        )
+        .metric_stat(metric_stat(
+            namespace,
+            metric,
+            dimensions.iter().copied(),
+            stat,
+            PERIOD,
+        ))
         .return_data(true)
         .build()
 }
