@@ -356,6 +356,52 @@ def patch_ecr_reports_test_registry():
     ECRBackend.batch_get_image = batch_get_image
 
 
+def patch_price_list_api():
+    """moto has no Price List API (`pricing`, AWSPriceListService.GetProducts). This answers it
+    from scripts/price-list.json: product documents in AWS's offer format for eu-west-2 (and
+    Route 53's global ones). Their figures are the shipped table's, except the NAT gateway hour
+    (0.052, not 0.05) so a test can tell a refreshed price from a shipped one, and one instance
+    type the table lacks (c7i.large); Fargate Spot is left out, so a refresh has a rate to keep.
+    Like AWS: TERM_MATCH filters on the product's attributes (field names in any case), the
+    documents sent as JSON strings, and pages shorter than MaxResults with a NextToken."""
+    import json
+    from pathlib import Path
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    documents = json.loads((Path(__file__).parent / "price-list.json").read_text())
+    page_size = 2
+    original_call = DomainDispatcherApplication.__call__
+
+    def matches(document, service, filters):
+        if document["serviceCode"] != service:
+            return False
+        fields = {k.lower(): v for k, v in document["product"]["attributes"].items()}
+        fields["productfamily"] = document["product"]["productFamily"]
+        fields["servicecode"] = document["serviceCode"]
+        return all(fields.get(f["Field"].lower()) == f["Value"] for f in filters)
+
+    def get_products(request):
+        found = [d for d in documents if matches(d, request["ServiceCode"], request.get("Filters", []))]
+        start = int(request.get("NextToken") or 0)
+        end = start + min(page_size, request.get("MaxResults", 100))
+        response = {"FormatVersion": "aws_v1", "PriceList": [json.dumps(d) for d in found[start:end]]}
+        if end < len(found):
+            response["NextToken"] = str(end)
+        return response
+
+    def __call__(self, environ, start_response):
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target != "AWSPriceListService.GetProducts":
+            return original_call(self, environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = json.dumps(get_products(json.loads(environ["wsgi.input"].read(length) or b"{}")))
+        start_response("200 OK", [("Content-Type", "application/x-amz-json-1.1")])
+        return [body.encode()]
+
+    DomainDispatcherApplication.__call__ = __call__
+
+
 if __name__ == "__main__":
     patch_create_service_keeps_settings()
     patch_private_namespace_zone_vpc()
@@ -365,6 +411,7 @@ if __name__ == "__main__":
     patch_acm_validates_through_dns()
     patch_run_task_runs_its_command()
     patch_ecr_reports_test_registry()
+    patch_price_list_api()
     if os.environ.get("BERTH_EMULATOR_REALISTIC") == "1":
         # Slow and strict like AWS: see realistic.py. After the patches above, so its checks
         # run first. Imported without leaving a __pycache__ in scripts/.

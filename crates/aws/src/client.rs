@@ -46,6 +46,8 @@ pub struct Aws {
     pub acm: aws_sdk_acm::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub sns: aws_sdk_sns::Client,
+    /// The Price List, in us-east-1 whatever the stack's region (`berth prices --refresh`).
+    pub pricing: aws_sdk_pricing::Client,
 }
 
 /// A problem with the connection itself, in one sentence.
@@ -73,8 +75,9 @@ const EXPIRED_HINT: &str = "They are temporary credentials that have run out: ru
 /// A client of one service from the shared configuration, with the call counter (and the
 /// fault injector, when a resilience test asks for one).
 macro_rules! client {
-    ($krate:ident, $shared:expr, $interceptors:expr) => {{
-        let mut config = $krate::config::Builder::from($shared);
+    ($krate:ident, $shared:expr, $interceptors:expr) => {{ client!($krate, $shared, $interceptors, |config| config) }};
+    ($krate:ident, $shared:expr, $interceptors:expr, $adjust:expr) => {{
+        let mut config = $adjust($krate::config::Builder::from($shared));
         for interceptor in $interceptors {
             config.push_interceptor(interceptor.clone());
         }
@@ -144,6 +147,14 @@ impl Aws {
             acm: client!(aws_sdk_acm, &shared, &interceptors),
             cloudwatch: client!(aws_sdk_cloudwatch, &shared, &interceptors),
             sns: client!(aws_sdk_sns, &shared, &interceptors),
+            // Its endpoints are us-east-1, eu-central-1 and ap-south-1 only, and each answers
+            // for every region.
+            pricing: client!(
+                aws_sdk_pricing,
+                &shared,
+                &interceptors,
+                |config: aws_sdk_pricing::config::Builder| config.region(Region::new("us-east-1"))
+            ),
             ssm: client!(aws_sdk_ssm, &shared, &interceptors),
             sts: client!(aws_sdk_sts, &shared, &interceptors),
             ecs: client!(aws_sdk_ecs, &shared, &interceptors),

@@ -187,8 +187,15 @@ pub enum Command {
         force: bool,
     },
     /// The list prices `plan` and `status` estimate monthly costs with, for the region
-    /// (--region, else the manifest's, else AWS_REGION), with their date and source. Offline
-    Prices,
+    /// (--region, else the manifest's, else AWS_REGION), with their date and source. Offline,
+    /// unless --refresh
+    Prices {
+        /// Read the region's current prices (and every instance type's) from the AWS Price List
+        /// API and keep them on this machine for `plan` and `status`. Needs credentials allowed
+        /// pricing:GetProducts; what the Price List lacks keeps the shipped figure, and is named
+        #[arg(long)]
+        refresh: bool,
+    },
     /// The resource graph as Graphviz DOT: what will be built, and in what order
     Graph {
         /// `dot` prints DOT; `svg` runs Graphviz's `dot -Tsvg` (must be installed)

@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod docker;
+mod price_cache;
 mod progress;
 mod render;
 mod session;

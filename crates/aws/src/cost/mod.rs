@@ -5,10 +5,11 @@
 //! storage, data transfer) berth cannot know: it names those charges and never adds them in.
 //! An estimate from list prices, never a bill.
 
+pub mod price_list;
 pub mod prices;
 
 use berth_engine::{Json, LogicalId, Node, Value};
-pub use prices::{AS_OF, HOURS_PER_MONTH, Prices};
+pub use prices::{HOURS_PER_MONTH, Prices, Rates};
 
 /// CloudWatch standard-resolution alarms, USD per metric a month (each metric an alarm reads
 /// counts; the same list price in the regions berth prices).
@@ -29,7 +30,9 @@ pub struct Estimate {
 /// The stack's monthly estimate, resource by resource.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StackCost {
-    pub region: &'static str,
+    pub region: String,
+    /// When the prices were read (the table's month, or the day of a refresh).
+    pub as_of: String,
     pub items: Vec<Estimate>,
     /// Charges that depend on usage, named with their unit prices, not estimated.
     pub usage: Vec<String>,
@@ -45,10 +48,11 @@ impl StackCost {
     /// One line for the end of a plan or status.
     pub fn summary(&self) -> String {
         let mut line = format!(
-            "Estimated cost: ${:.2} a month at list prices ({}, prices of {AS_OF}), before \
+            "Estimated cost: ${:.2} a month at list prices ({}, prices of {}), before \
              usage-based charges",
             self.total(),
-            self.region
+            self.region,
+            self.as_of
         );
         if !self.usage.is_empty() {
             line.push_str(": ");
@@ -59,9 +63,9 @@ impl StackCost {
     }
 }
 
-/// The monthly estimate of `nodes` in `region`; `None` when the table has no prices there.
-pub fn estimate(nodes: &[Node], region: &str) -> Option<StackCost> {
-    let p = prices::for_region(region)?;
+/// The monthly estimate of `nodes` at `prices`.
+pub fn estimate(nodes: &[Node], prices: &Prices) -> StackCost {
+    let p = &prices.rates;
     let mut items = Vec::new();
     let mut usage = Vec::new();
     let mut note = |text: String| {
@@ -137,7 +141,7 @@ pub fn estimate(nodes: &[Node], region: &str) -> Option<StackCost> {
                 note(format!("images ${}/GB-month", p.ecr_storage_gb_month));
                 None
             }
-            "autoscaling_group" => instances(node, &find, p),
+            "autoscaling_group" => instances(node, &find, prices),
             "ecs_service" => fargate_tasks(node, &find, p),
             _ => None,
         };
@@ -149,11 +153,12 @@ pub fn estimate(nodes: &[Node], region: &str) -> Option<StackCost> {
             });
         }
     }
-    Some(StackCost {
-        region: p.region,
+    StackCost {
+        region: prices.region.clone(),
+        as_of: prices.as_of.clone(),
         items,
         usage,
-    })
+    }
 }
 
 /// An Auto Scaling group's instances at its desired count, with their root volumes.
@@ -165,7 +170,7 @@ fn instances<'a>(
     let desired = number(node, "desired")?;
     let template = referenced(node, "launch_template").and_then(find)?;
     let instance_type = text(template, "instance_type")?;
-    let volume = INSTANCE_VOLUME_GIB * p.ebs_gp3_gb_month;
+    let volume = INSTANCE_VOLUME_GIB * p.rates.ebs_gp3_gb_month;
     match p.instance_hour(instance_type) {
         Some(rate) => Some((
             desired * (rate * HOURS_PER_MONTH + volume),
@@ -176,8 +181,8 @@ fn instances<'a>(
         None => Some((
             desired * volume,
             format!(
-                "{desired} × {instance_type}: no price in berth's table (only its volumes \
-                 counted); see the EC2 pricing page"
+                "{desired} × {instance_type}: no price known (only its volumes counted); \
+                 `berth prices --refresh` reads every instance type's"
             ),
         )),
     }
@@ -187,7 +192,7 @@ fn instances<'a>(
 fn fargate_tasks<'a>(
     node: &Node,
     find: &impl Fn(&LogicalId) -> Option<&'a Node>,
-    p: &Prices,
+    p: &Rates,
 ) -> Option<(f64, String)> {
     let (vcpu_rate, gb_rate, what) = match text(node, "launch")? {
         "fargate" => (p.fargate_vcpu_hour, p.fargate_gb_hour, "Fargate"),

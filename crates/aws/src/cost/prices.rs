@@ -27,6 +27,10 @@
 //! Fargate Spot prices vary with supply and demand; the table uses a typical figure of 30% of the
 //! on-demand price (AWS advertises "up to 70% off"), so treat Spot costs as rough.
 
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
 /// Month (`YYYY-MM`) the figures were read or, where not verified, are known to be from.
 pub const AS_OF: &str = "2025-01";
 
@@ -38,11 +42,9 @@ against 2026 copies, other regions partly from knowledge";
 /// Hours in a month, per AWS's own pricing convention (365 × 24 / 12).
 pub const HOURS_PER_MONTH: f64 = 730.0;
 
-/// On-demand list prices for one region, in USD.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Prices {
-    /// Region code, e.g. `us-east-1`.
-    pub region: &'static str,
+/// A region's flat on-demand rates (everything but instances), in USD.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rates {
     /// NAT gateway, USD per gateway-hour.
     pub nat_gateway_hour: f64,
     /// NAT gateway data processed, USD per GB.
@@ -75,24 +77,217 @@ pub struct Prices {
     pub hosted_zone_month: f64,
     /// EBS gp3 storage (baseline IOPS and throughput), USD per GB-month.
     pub ebs_gp3_gb_month: f64,
-    /// EC2 Linux on-demand, USD per instance-hour, sorted by instance type; types not offered in
-    /// the region are absent.
-    pub instances: &'static [(&'static str, f64)],
+}
+
+impl Rates {
+    /// The value of one of [`RATES`].
+    pub fn get(&self, rate: &Rate) -> f64 {
+        let mut copy = *self;
+        *(rate.field)(&mut copy)
+    }
+}
+
+/// One flat rate: what it is called, and where the AWS Price List API publishes it.
+pub struct Rate {
+    pub label: &'static str,
+    /// Charged by the hour whether used or not (else by use, or by the month).
+    pub hourly: bool,
+    pub field: fn(&mut Rates) -> &mut f64,
+    pub listed: Listed,
+}
+
+/// Where a rate is in the Price List: the service's products in the region (or, for a global
+/// service, everywhere) narrowed by `filters`, the one whose usage type is `usagetype`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Listed {
+    pub service: &'static str,
+    pub regional: bool,
+    pub filters: &'static [(&'static str, &'static str)],
+    /// Without the region prefix the Price List puts before most usage types (`EUW2-`).
+    pub usagetype: &'static str,
+}
+
+const fn listed(
+    service: &'static str,
+    filters: &'static [(&'static str, &'static str)],
+    usagetype: &'static str,
+) -> Listed {
+    Listed {
+        service,
+        regional: true,
+        filters,
+        usagetype,
+    }
+}
+
+const NAT: &[(&str, &str)] = &[("productFamily", "NAT Gateway")];
+const ALB: &[(&str, &str)] = &[("productFamily", "Load Balancer-Application")];
+
+/// Every flat rate, in the order `berth prices` prints them. Usage types as AWS bills them
+/// (Cost and Usage Reports name the same ones).
+pub const RATES: [Rate; 16] = [
+    Rate {
+        label: "NAT gateway",
+        hourly: true,
+        field: |r| &mut r.nat_gateway_hour,
+        listed: listed("AmazonEC2", NAT, "NatGateway-Hours"),
+    },
+    Rate {
+        label: "Application Load Balancer",
+        hourly: true,
+        field: |r| &mut r.alb_hour,
+        listed: listed("AWSELB", ALB, "LoadBalancerUsage"),
+    },
+    Rate {
+        label: "public IPv4 address",
+        hourly: true,
+        field: |r| &mut r.public_ipv4_hour,
+        listed: listed("AmazonVPC", &[], "PublicIPv4:InUseAddress"),
+    },
+    Rate {
+        label: "interface endpoint, per zone",
+        hourly: true,
+        field: |r| &mut r.interface_endpoint_hour,
+        listed: listed("AmazonVPC", &[], "VpcEndpoint-Hours"),
+    },
+    Rate {
+        label: "Fargate, per vCPU",
+        hourly: true,
+        field: |r| &mut r.fargate_vcpu_hour,
+        listed: listed("AmazonECS", &[], "Fargate-vCPU-Hours:perCPU"),
+    },
+    Rate {
+        label: "Fargate, per GB of memory",
+        hourly: true,
+        field: |r| &mut r.fargate_gb_hour,
+        listed: listed("AmazonECS", &[], "Fargate-GB-Hours"),
+    },
+    Rate {
+        label: "Fargate Spot, per vCPU (typical)",
+        hourly: true,
+        field: |r| &mut r.fargate_spot_vcpu_hour,
+        listed: listed("AmazonECS", &[], "SpotUsage-Fargate-vCPU-Hours:perCPU"),
+    },
+    Rate {
+        label: "Fargate Spot, per GB (typical)",
+        hourly: true,
+        field: |r| &mut r.fargate_spot_gb_hour,
+        listed: listed("AmazonECS", &[], "SpotUsage-Fargate-GB-Hours"),
+    },
+    Rate {
+        label: "NAT gateway data, per GB",
+        hourly: false,
+        field: |r| &mut r.nat_gateway_gb,
+        listed: listed("AmazonEC2", NAT, "NatGateway-Bytes"),
+    },
+    Rate {
+        label: "load balancer capacity, per LCU-hour",
+        hourly: false,
+        field: |r| &mut r.alb_lcu_hour,
+        listed: listed("AWSELB", ALB, "LCUUsage"),
+    },
+    Rate {
+        label: "interface endpoint data, per GB",
+        hourly: false,
+        field: |r| &mut r.interface_endpoint_gb,
+        listed: listed("AmazonVPC", &[], "VpcEndpoint-Bytes"),
+    },
+    Rate {
+        label: "logs ingested, per GB",
+        hourly: false,
+        field: |r| &mut r.log_ingest_gb,
+        listed: listed(
+            "AmazonCloudWatch",
+            &[("productFamily", "Data Payload")],
+            "DataProcessing-Bytes",
+        ),
+    },
+    Rate {
+        label: "logs kept, per GB-month",
+        hourly: false,
+        field: |r| &mut r.log_storage_gb_month,
+        listed: listed(
+            "AmazonCloudWatch",
+            &[("productFamily", "Storage Snapshot")],
+            "TimedStorage-ByteHrs",
+        ),
+    },
+    Rate {
+        label: "images kept (ECR), per GB-month",
+        hourly: false,
+        field: |r| &mut r.ecr_storage_gb_month,
+        listed: listed("AmazonECR", &[], "TimedStorage-ByteHrs"),
+    },
+    Rate {
+        label: "hosted zone, per month",
+        hourly: false,
+        field: |r| &mut r.hosted_zone_month,
+        // Route 53 is global: its prices carry no region.
+        listed: Listed {
+            regional: false,
+            ..listed("AmazonRoute53", &[], "HostedZone")
+        },
+    },
+    Rate {
+        label: "gp3 volume, per GB-month",
+        hourly: false,
+        field: |r| &mut r.ebs_gp3_gb_month,
+        listed: listed(
+            "AmazonEC2",
+            &[("productFamily", "Storage"), ("volumeApiName", "gp3")],
+            "EBS:VolumeUsage.gp3",
+        ),
+    },
+];
+
+/// The prices estimates use for one region: the shipped table's, or those `berth prices
+/// --refresh` read from the Price List API (see [`super::price_list`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prices {
+    /// Region code, e.g. `us-east-1`.
+    pub region: String,
+    /// When the figures were read: [`AS_OF`] for the table, the day of a refresh.
+    pub as_of: String,
+    pub source: String,
+    pub rates: Rates,
+    /// EC2 Linux on-demand, USD per instance-hour, by instance type; types not offered in the
+    /// region (or not in the table) are absent.
+    pub instances: BTreeMap<String, f64>,
+    /// Labels of the rates a refresh did not find and kept from the table.
+    #[serde(default)]
+    pub kept: Vec<String>,
 }
 
 impl Prices {
     /// On-demand Linux hourly price of `instance_type` in this region, if known.
     pub fn instance_hour(&self, instance_type: &str) -> Option<f64> {
-        self.instances
-            .binary_search_by(|(name, _)| (*name).cmp(instance_type))
-            .ok()
-            .map(|i| self.instances[i].1)
+        self.instances.get(instance_type).copied()
+    }
+
+    /// The shipped table's prices for `region`, or `None` if the region is not in the table.
+    pub fn shipped(region: &str) -> Option<Prices> {
+        let row = REGIONS.iter().find(|p| p.region == region)?;
+        Some(Prices {
+            region: row.region.to_string(),
+            as_of: AS_OF.to_string(),
+            source: SOURCE.to_string(),
+            rates: row.rates,
+            instances: row
+                .instances
+                .iter()
+                .map(|(kind, rate)| (kind.to_string(), *rate))
+                .collect(),
+            kept: Vec::new(),
+        })
     }
 }
 
-/// Prices for `region`, or `None` if the region is not in the table.
-pub fn for_region(region: &str) -> Option<&'static Prices> {
-    REGIONS.iter().find(|p| p.region == region)
+/// A region's row in the table shipped in the binary.
+struct Shipped {
+    region: &'static str,
+    rates: Rates,
+    /// Sorted by instance type.
+    instances: &'static [(&'static str, f64)],
 }
 
 /// Region codes covered by the table, in table order.
@@ -100,25 +295,27 @@ pub fn regions() -> impl Iterator<Item = &'static str> {
     REGIONS.iter().map(|p| p.region)
 }
 
-static REGIONS: &[Prices] = &[
-    Prices {
+static REGIONS: &[Shipped] = &[
+    Shipped {
         region: "us-east-1",
-        nat_gateway_hour: 0.045,
-        nat_gateway_gb: 0.045,
-        alb_hour: 0.0225,
-        alb_lcu_hour: 0.008,
-        public_ipv4_hour: 0.005,
-        interface_endpoint_hour: 0.01,
-        interface_endpoint_gb: 0.01,
-        fargate_vcpu_hour: 0.04048,
-        fargate_gb_hour: 0.004445,
-        fargate_spot_vcpu_hour: 0.012144,
-        fargate_spot_gb_hour: 0.0013335,
-        log_ingest_gb: 0.5,
-        log_storage_gb_month: 0.03,
-        ecr_storage_gb_month: 0.1,
-        hosted_zone_month: 0.5,
-        ebs_gp3_gb_month: 0.08,
+        rates: Rates {
+            nat_gateway_hour: 0.045,
+            nat_gateway_gb: 0.045,
+            alb_hour: 0.0225,
+            alb_lcu_hour: 0.008,
+            public_ipv4_hour: 0.005,
+            interface_endpoint_hour: 0.01,
+            interface_endpoint_gb: 0.01,
+            fargate_vcpu_hour: 0.04048,
+            fargate_gb_hour: 0.004445,
+            fargate_spot_vcpu_hour: 0.012144,
+            fargate_spot_gb_hour: 0.0013335,
+            log_ingest_gb: 0.5,
+            log_storage_gb_month: 0.03,
+            ecr_storage_gb_month: 0.1,
+            hosted_zone_month: 0.5,
+            ebs_gp3_gb_month: 0.08,
+        },
         instances: &[
             ("c5.large", 0.085),
             ("c6g.large", 0.068),
@@ -152,24 +349,26 @@ static REGIONS: &[Prices] = &[
             ("t4g.xlarge", 0.1344),
         ],
     },
-    Prices {
+    Shipped {
         region: "us-east-2",
-        nat_gateway_hour: 0.045,
-        nat_gateway_gb: 0.045,
-        alb_hour: 0.0225,
-        alb_lcu_hour: 0.008,
-        public_ipv4_hour: 0.005,
-        interface_endpoint_hour: 0.01,
-        interface_endpoint_gb: 0.01,
-        fargate_vcpu_hour: 0.04048,
-        fargate_gb_hour: 0.004445,
-        fargate_spot_vcpu_hour: 0.012144,
-        fargate_spot_gb_hour: 0.0013335,
-        log_ingest_gb: 0.5,
-        log_storage_gb_month: 0.03,
-        ecr_storage_gb_month: 0.1,
-        hosted_zone_month: 0.5,
-        ebs_gp3_gb_month: 0.08,
+        rates: Rates {
+            nat_gateway_hour: 0.045,
+            nat_gateway_gb: 0.045,
+            alb_hour: 0.0225,
+            alb_lcu_hour: 0.008,
+            public_ipv4_hour: 0.005,
+            interface_endpoint_hour: 0.01,
+            interface_endpoint_gb: 0.01,
+            fargate_vcpu_hour: 0.04048,
+            fargate_gb_hour: 0.004445,
+            fargate_spot_vcpu_hour: 0.012144,
+            fargate_spot_gb_hour: 0.0013335,
+            log_ingest_gb: 0.5,
+            log_storage_gb_month: 0.03,
+            ecr_storage_gb_month: 0.1,
+            hosted_zone_month: 0.5,
+            ebs_gp3_gb_month: 0.08,
+        },
         instances: &[
             ("c5.large", 0.085),
             ("c6g.large", 0.068),
@@ -203,24 +402,26 @@ static REGIONS: &[Prices] = &[
             ("t4g.xlarge", 0.1344),
         ],
     },
-    Prices {
+    Shipped {
         region: "us-west-1",
-        nat_gateway_hour: 0.048,
-        nat_gateway_gb: 0.048,
-        alb_hour: 0.0252,
-        alb_lcu_hour: 0.008,
-        public_ipv4_hour: 0.005,
-        interface_endpoint_hour: 0.011,
-        interface_endpoint_gb: 0.01,
-        fargate_vcpu_hour: 0.04656,
-        fargate_gb_hour: 0.00511,
-        fargate_spot_vcpu_hour: 0.013968,
-        fargate_spot_gb_hour: 0.001533,
-        log_ingest_gb: 0.5,
-        log_storage_gb_month: 0.03,
-        ecr_storage_gb_month: 0.1,
-        hosted_zone_month: 0.5,
-        ebs_gp3_gb_month: 0.096,
+        rates: Rates {
+            nat_gateway_hour: 0.048,
+            nat_gateway_gb: 0.048,
+            alb_hour: 0.0252,
+            alb_lcu_hour: 0.008,
+            public_ipv4_hour: 0.005,
+            interface_endpoint_hour: 0.011,
+            interface_endpoint_gb: 0.01,
+            fargate_vcpu_hour: 0.04656,
+            fargate_gb_hour: 0.00511,
+            fargate_spot_vcpu_hour: 0.013968,
+            fargate_spot_gb_hour: 0.001533,
+            log_ingest_gb: 0.5,
+            log_storage_gb_month: 0.03,
+            ecr_storage_gb_month: 0.1,
+            hosted_zone_month: 0.5,
+            ebs_gp3_gb_month: 0.096,
+        },
         instances: &[
             ("c5.large", 0.106),
             ("c6g.large", 0.0848),
@@ -254,24 +455,26 @@ static REGIONS: &[Prices] = &[
             ("t4g.xlarge", 0.16),
         ],
     },
-    Prices {
+    Shipped {
         region: "us-west-2",
-        nat_gateway_hour: 0.045,
-        nat_gateway_gb: 0.045,
-        alb_hour: 0.0225,
-        alb_lcu_hour: 0.008,
-        public_ipv4_hour: 0.005,
-        interface_endpoint_hour: 0.01,
-        interface_endpoint_gb: 0.01,
-        fargate_vcpu_hour: 0.04048,
-        fargate_gb_hour: 0.004445,
-        fargate_spot_vcpu_hour: 0.012144,
-        fargate_spot_gb_hour: 0.0013335,
-        log_ingest_gb: 0.5,
-        log_storage_gb_month: 0.03,
-        ecr_storage_gb_month: 0.1,
-        hosted_zone_month: 0.5,
-        ebs_gp3_gb_month: 0.08,
+        rates: Rates {
+            nat_gateway_hour: 0.045,
+            nat_gateway_gb: 0.045,
+            alb_hour: 0.0225,
+            alb_lcu_hour: 0.008,
+            public_ipv4_hour: 0.005,
+            interface_endpoint_hour: 0.01,
+            interface_endpoint_gb: 0.01,
+            fargate_vcpu_hour: 0.04048,
+            fargate_gb_hour: 0.004445,
+            fargate_spot_vcpu_hour: 0.012144,
+            fargate_spot_gb_hour: 0.0013335,
+            log_ingest_gb: 0.5,
+            log_storage_gb_month: 0.03,
+            ecr_storage_gb_month: 0.1,
+            hosted_zone_month: 0.5,
+            ebs_gp3_gb_month: 0.08,
+        },
         instances: &[
             ("c5.large", 0.085),
             ("c6g.large", 0.068),
@@ -305,24 +508,26 @@ static REGIONS: &[Prices] = &[
             ("t4g.xlarge", 0.1344),
         ],
     },
-    Prices {
+    Shipped {
         region: "ca-central-1",
-        nat_gateway_hour: 0.05,
-        nat_gateway_gb: 0.05,
-        alb_hour: 0.02475,
-        alb_lcu_hour: 0.0088,
-        public_ipv4_hour: 0.005,
-        interface_endpoint_hour: 0.011,
-        interface_endpoint_gb: 0.01,
-        fargate_vcpu_hour: 0.04456,
-        fargate_gb_hour: 0.00489,
-        fargate_spot_vcpu_hour: 0.013368,
-        fargate_spot_gb_hour: 0.001467,
-        log_ingest_gb: 0.55,
-        log_storage_gb_month: 0.033,
-        ecr_storage_gb_month: 0.1,
-        hosted_zone_month: 0.5,
-        ebs_gp3_gb_month: 0.088,
+        rates: Rates {
+            nat_gateway_hour: 0.05,
+            nat_gateway_gb: 0.05,
+            alb_hour: 0.02475,
+            alb_lcu_hour: 0.0088,
+            public_ipv4_hour: 0.005,
+            interface_endpoint_hour: 0.011,
+            interface_endpoint_gb: 0.01,
+            fargate_vcpu_hour: 0.04456,
+            fargate_gb_hour: 0.00489,
+            fargate_spot_vcpu_hour: 0.013368,
+            fargate_spot_gb_hour: 0.001467,
+            log_ingest_gb: 0.55,
+            log_storage_gb_month: 0.033,
+            ecr_storage_gb_month: 0.1,
+            hosted_zone_month: 0.5,
+            ebs_gp3_gb_month: 0.088,
+        },
         instances: &[
             ("c5.large", 0.093),
             ("c6g.large", 0.0744),
@@ -356,24 +561,26 @@ static REGIONS: &[Prices] = &[
             ("t4g.xlarge", 0.1472),
         ],
     },
-    Prices {
+    Shipped {
         region: "eu-west-1",
-        nat_gateway_hour: 0.048,
-        nat_gateway_gb: 0.048,
-        alb_hour: 0.0252,
-        alb_lcu_hour: 0.008,
-        public_ipv4_hour: 0.005,
-        interface_endpoint_hour: 0.011,
-        interface_endpoint_gb: 0.01,
-        fargate_vcpu_hour: 0.04048,
-        fargate_gb_hour: 0.004445,
-        fargate_spot_vcpu_hour: 0.012144,
-        fargate_spot_gb_hour: 0.0013335,
-        log_ingest_gb: 0.57,
-        log_storage_gb_month: 0.03,
-        ecr_storage_gb_month: 0.1,
-        hosted_zone_month: 0.5,
-        ebs_gp3_gb_month: 0.088,
+        rates: Rates {
+            nat_gateway_hour: 0.048,
+            nat_gateway_gb: 0.048,
+            alb_hour: 0.0252,
+            alb_lcu_hour: 0.008,
+            public_ipv4_hour: 0.005,
+            interface_endpoint_hour: 0.011,
+            interface_endpoint_gb: 0.01,
+            fargate_vcpu_hour: 0.04048,
+            fargate_gb_hour: 0.004445,
+            fargate_spot_vcpu_hour: 0.012144,
+            fargate_spot_gb_hour: 0.0013335,
+            log_ingest_gb: 0.57,
+            log_storage_gb_month: 0.03,
+            ecr_storage_gb_month: 0.1,
+            hosted_zone_month: 0.5,
+            ebs_gp3_gb_month: 0.088,
+        },
         instances: &[
             ("c5.large", 0.096),
             ("c6g.large", 0.0768),
@@ -407,24 +614,26 @@ static REGIONS: &[Prices] = &[
             ("t4g.xlarge", 0.1472),
         ],
     },
-    Prices {
+    Shipped {
         region: "eu-west-2",
-        nat_gateway_hour: 0.05,
-        nat_gateway_gb: 0.05,
-        alb_hour: 0.02646,
-        alb_lcu_hour: 0.0084,
-        public_ipv4_hour: 0.005,
-        interface_endpoint_hour: 0.011,
-        interface_endpoint_gb: 0.01,
-        fargate_vcpu_hour: 0.04656,
-        fargate_gb_hour: 0.00511,
-        fargate_spot_vcpu_hour: 0.013968,
-        fargate_spot_gb_hour: 0.001533,
-        log_ingest_gb: 0.5985,
-        log_storage_gb_month: 0.0315,
-        ecr_storage_gb_month: 0.1,
-        hosted_zone_month: 0.5,
-        ebs_gp3_gb_month: 0.0928,
+        rates: Rates {
+            nat_gateway_hour: 0.05,
+            nat_gateway_gb: 0.05,
+            alb_hour: 0.02646,
+            alb_lcu_hour: 0.0084,
+            public_ipv4_hour: 0.005,
+            interface_endpoint_hour: 0.011,
+            interface_endpoint_gb: 0.01,
+            fargate_vcpu_hour: 0.04656,
+            fargate_gb_hour: 0.00511,
+            fargate_spot_vcpu_hour: 0.013968,
+            fargate_spot_gb_hour: 0.001533,
+            log_ingest_gb: 0.5985,
+            log_storage_gb_month: 0.0315,
+            ecr_storage_gb_month: 0.1,
+            hosted_zone_month: 0.5,
+            ebs_gp3_gb_month: 0.0928,
+        },
         instances: &[
             ("c5.large", 0.101),
             ("c6g.large", 0.0808),
@@ -458,24 +667,26 @@ static REGIONS: &[Prices] = &[
             ("t4g.xlarge", 0.1504),
         ],
     },
-    Prices {
+    Shipped {
         region: "eu-west-3",
-        nat_gateway_hour: 0.05,
-        nat_gateway_gb: 0.05,
-        alb_hour: 0.02646,
-        alb_lcu_hour: 0.0084,
-        public_ipv4_hour: 0.005,
-        interface_endpoint_hour: 0.012,
-        interface_endpoint_gb: 0.01,
-        fargate_vcpu_hour: 0.04656,
-        fargate_gb_hour: 0.00511,
-        fargate_spot_vcpu_hour: 0.013968,
-        fargate_spot_gb_hour: 0.001533,
-        log_ingest_gb: 0.5985,
-        log_storage_gb_month: 0.0315,
-        ecr_storage_gb_month: 0.1,
-        hosted_zone_month: 0.5,
-        ebs_gp3_gb_month: 0.0928,
+        rates: Rates {
+            nat_gateway_hour: 0.05,
+            nat_gateway_gb: 0.05,
+            alb_hour: 0.02646,
+            alb_lcu_hour: 0.0084,
+            public_ipv4_hour: 0.005,
+            interface_endpoint_hour: 0.012,
+            interface_endpoint_gb: 0.01,
+            fargate_vcpu_hour: 0.04656,
+            fargate_gb_hour: 0.00511,
+            fargate_spot_vcpu_hour: 0.013968,
+            fargate_spot_gb_hour: 0.001533,
+            log_ingest_gb: 0.5985,
+            log_storage_gb_month: 0.0315,
+            ecr_storage_gb_month: 0.1,
+            hosted_zone_month: 0.5,
+            ebs_gp3_gb_month: 0.0928,
+        },
         instances: &[
             ("c5.large", 0.101),
             ("c6g.large", 0.0808),
@@ -509,24 +720,26 @@ static REGIONS: &[Prices] = &[
             ("t4g.xlarge", 0.1504),
         ],
     },
-    Prices {
+    Shipped {
         region: "eu-central-1",
-        nat_gateway_hour: 0.052,
-        nat_gateway_gb: 0.052,
-        alb_hour: 0.027,
-        alb_lcu_hour: 0.008,
-        public_ipv4_hour: 0.005,
-        interface_endpoint_hour: 0.012,
-        interface_endpoint_gb: 0.01,
-        fargate_vcpu_hour: 0.04656,
-        fargate_gb_hour: 0.00511,
-        fargate_spot_vcpu_hour: 0.013968,
-        fargate_spot_gb_hour: 0.001533,
-        log_ingest_gb: 0.63,
-        log_storage_gb_month: 0.0324,
-        ecr_storage_gb_month: 0.1,
-        hosted_zone_month: 0.5,
-        ebs_gp3_gb_month: 0.0952,
+        rates: Rates {
+            nat_gateway_hour: 0.052,
+            nat_gateway_gb: 0.052,
+            alb_hour: 0.027,
+            alb_lcu_hour: 0.008,
+            public_ipv4_hour: 0.005,
+            interface_endpoint_hour: 0.012,
+            interface_endpoint_gb: 0.01,
+            fargate_vcpu_hour: 0.04656,
+            fargate_gb_hour: 0.00511,
+            fargate_spot_vcpu_hour: 0.013968,
+            fargate_spot_gb_hour: 0.001533,
+            log_ingest_gb: 0.63,
+            log_storage_gb_month: 0.0324,
+            ecr_storage_gb_month: 0.1,
+            hosted_zone_month: 0.5,
+            ebs_gp3_gb_month: 0.0952,
+        },
         instances: &[
             ("c5.large", 0.097),
             ("c6g.large", 0.0776),
@@ -560,24 +773,26 @@ static REGIONS: &[Prices] = &[
             ("t4g.xlarge", 0.1536),
         ],
     },
-    Prices {
+    Shipped {
         region: "eu-north-1",
-        nat_gateway_hour: 0.046,
-        nat_gateway_gb: 0.046,
-        alb_hour: 0.02394,
-        alb_lcu_hour: 0.0076,
-        public_ipv4_hour: 0.005,
-        interface_endpoint_hour: 0.011,
-        interface_endpoint_gb: 0.01,
-        fargate_vcpu_hour: 0.04456,
-        fargate_gb_hour: 0.00489,
-        fargate_spot_vcpu_hour: 0.013368,
-        fargate_spot_gb_hour: 0.001467,
-        log_ingest_gb: 0.57,
-        log_storage_gb_month: 0.0315,
-        ecr_storage_gb_month: 0.1,
-        hosted_zone_month: 0.5,
-        ebs_gp3_gb_month: 0.0836,
+        rates: Rates {
+            nat_gateway_hour: 0.046,
+            nat_gateway_gb: 0.046,
+            alb_hour: 0.02394,
+            alb_lcu_hour: 0.0076,
+            public_ipv4_hour: 0.005,
+            interface_endpoint_hour: 0.011,
+            interface_endpoint_gb: 0.01,
+            fargate_vcpu_hour: 0.04456,
+            fargate_gb_hour: 0.00489,
+            fargate_spot_vcpu_hour: 0.013368,
+            fargate_spot_gb_hour: 0.001467,
+            log_ingest_gb: 0.57,
+            log_storage_gb_month: 0.0315,
+            ecr_storage_gb_month: 0.1,
+            hosted_zone_month: 0.5,
+            ebs_gp3_gb_month: 0.0836,
+        },
         instances: &[
             ("c5.large", 0.091),
             ("c6g.large", 0.0728),
@@ -611,24 +826,26 @@ static REGIONS: &[Prices] = &[
             ("t4g.xlarge", 0.1376),
         ],
     },
-    Prices {
+    Shipped {
         region: "eu-south-1",
-        nat_gateway_hour: 0.052,
-        nat_gateway_gb: 0.052,
-        alb_hour: 0.02646,
-        alb_lcu_hour: 0.0084,
-        public_ipv4_hour: 0.005,
-        interface_endpoint_hour: 0.012,
-        interface_endpoint_gb: 0.01,
-        fargate_vcpu_hour: 0.04856,
-        fargate_gb_hour: 0.00533,
-        fargate_spot_vcpu_hour: 0.014568,
-        fargate_spot_gb_hour: 0.001599,
-        log_ingest_gb: 0.5985,
-        log_storage_gb_month: 0.0315,
-        ecr_storage_gb_month: 0.1,
-        hosted_zone_month: 0.5,
-        ebs_gp3_gb_month: 0.0924,
+        rates: Rates {
+            nat_gateway_hour: 0.052,
+            nat_gateway_gb: 0.052,
+            alb_hour: 0.02646,
+            alb_lcu_hour: 0.0084,
+            public_ipv4_hour: 0.005,
+            interface_endpoint_hour: 0.012,
+            interface_endpoint_gb: 0.01,
+            fargate_vcpu_hour: 0.04856,
+            fargate_gb_hour: 0.00533,
+            fargate_spot_vcpu_hour: 0.014568,
+            fargate_spot_gb_hour: 0.001599,
+            log_ingest_gb: 0.5985,
+            log_storage_gb_month: 0.0315,
+            ecr_storage_gb_month: 0.1,
+            hosted_zone_month: 0.5,
+            ebs_gp3_gb_month: 0.0924,
+        },
         instances: &[
             ("c5.large", 0.101),
             ("c6g.large", 0.0808),
@@ -662,24 +879,26 @@ static REGIONS: &[Prices] = &[
             ("t4g.xlarge", 0.1504),
         ],
     },
-    Prices {
+    Shipped {
         region: "ap-northeast-1",
-        nat_gateway_hour: 0.062,
-        nat_gateway_gb: 0.062,
-        alb_hour: 0.0243,
-        alb_lcu_hour: 0.008,
-        public_ipv4_hour: 0.005,
-        interface_endpoint_hour: 0.014,
-        interface_endpoint_gb: 0.01,
-        fargate_vcpu_hour: 0.05056,
-        fargate_gb_hour: 0.00553,
-        fargate_spot_vcpu_hour: 0.015168,
-        fargate_spot_gb_hour: 0.001659,
-        log_ingest_gb: 0.76,
-        log_storage_gb_month: 0.033,
-        ecr_storage_gb_month: 0.1,
-        hosted_zone_month: 0.5,
-        ebs_gp3_gb_month: 0.096,
+        rates: Rates {
+            nat_gateway_hour: 0.062,
+            nat_gateway_gb: 0.062,
+            alb_hour: 0.0243,
+            alb_lcu_hour: 0.008,
+            public_ipv4_hour: 0.005,
+            interface_endpoint_hour: 0.014,
+            interface_endpoint_gb: 0.01,
+            fargate_vcpu_hour: 0.05056,
+            fargate_gb_hour: 0.00553,
+            fargate_spot_vcpu_hour: 0.015168,
+            fargate_spot_gb_hour: 0.001659,
+            log_ingest_gb: 0.76,
+            log_storage_gb_month: 0.033,
+            ecr_storage_gb_month: 0.1,
+            hosted_zone_month: 0.5,
+            ebs_gp3_gb_month: 0.096,
+        },
         instances: &[
             ("c5.large", 0.107),
             ("c6g.large", 0.0856),
@@ -713,24 +932,26 @@ static REGIONS: &[Prices] = &[
             ("t4g.xlarge", 0.1728),
         ],
     },
-    Prices {
+    Shipped {
         region: "ap-northeast-2",
-        nat_gateway_hour: 0.059,
-        nat_gateway_gb: 0.059,
-        alb_hour: 0.0225,
-        alb_lcu_hour: 0.008,
-        public_ipv4_hour: 0.005,
-        interface_endpoint_hour: 0.013,
-        interface_endpoint_gb: 0.01,
-        fargate_vcpu_hour: 0.04946,
-        fargate_gb_hour: 0.00541,
-        fargate_spot_vcpu_hour: 0.014838,
-        fargate_spot_gb_hour: 0.001623,
-        log_ingest_gb: 0.76,
-        log_storage_gb_month: 0.033,
-        ecr_storage_gb_month: 0.1,
-        hosted_zone_month: 0.5,
-        ebs_gp3_gb_month: 0.0912,
+        rates: Rates {
+            nat_gateway_hour: 0.059,
+            nat_gateway_gb: 0.059,
+            alb_hour: 0.0225,
+            alb_lcu_hour: 0.008,
+            public_ipv4_hour: 0.005,
+            interface_endpoint_hour: 0.013,
+            interface_endpoint_gb: 0.01,
+            fargate_vcpu_hour: 0.04946,
+            fargate_gb_hour: 0.00541,
+            fargate_spot_vcpu_hour: 0.014838,
+            fargate_spot_gb_hour: 0.001623,
+            log_ingest_gb: 0.76,
+            log_storage_gb_month: 0.033,
+            ecr_storage_gb_month: 0.1,
+            hosted_zone_month: 0.5,
+            ebs_gp3_gb_month: 0.0912,
+        },
         instances: &[
             ("c5.large", 0.096),
             ("c6g.large", 0.0768),
@@ -764,24 +985,26 @@ static REGIONS: &[Prices] = &[
             ("t4g.xlarge", 0.1664),
         ],
     },
-    Prices {
+    Shipped {
         region: "ap-southeast-1",
-        nat_gateway_hour: 0.059,
-        nat_gateway_gb: 0.059,
-        alb_hour: 0.0252,
-        alb_lcu_hour: 0.008,
-        public_ipv4_hour: 0.005,
-        interface_endpoint_hour: 0.013,
-        interface_endpoint_gb: 0.01,
-        fargate_vcpu_hour: 0.05056,
-        fargate_gb_hour: 0.00553,
-        fargate_spot_vcpu_hour: 0.015168,
-        fargate_spot_gb_hour: 0.001659,
-        log_ingest_gb: 0.7,
-        log_storage_gb_month: 0.033,
-        ecr_storage_gb_month: 0.1,
-        hosted_zone_month: 0.5,
-        ebs_gp3_gb_month: 0.096,
+        rates: Rates {
+            nat_gateway_hour: 0.059,
+            nat_gateway_gb: 0.059,
+            alb_hour: 0.0252,
+            alb_lcu_hour: 0.008,
+            public_ipv4_hour: 0.005,
+            interface_endpoint_hour: 0.013,
+            interface_endpoint_gb: 0.01,
+            fargate_vcpu_hour: 0.05056,
+            fargate_gb_hour: 0.00553,
+            fargate_spot_vcpu_hour: 0.015168,
+            fargate_spot_gb_hour: 0.001659,
+            log_ingest_gb: 0.7,
+            log_storage_gb_month: 0.033,
+            ecr_storage_gb_month: 0.1,
+            hosted_zone_month: 0.5,
+            ebs_gp3_gb_month: 0.096,
+        },
         instances: &[
             ("c5.large", 0.098),
             ("c6g.large", 0.0784),
@@ -815,24 +1038,26 @@ static REGIONS: &[Prices] = &[
             ("t4g.xlarge", 0.1696),
         ],
     },
-    Prices {
+    Shipped {
         region: "ap-southeast-2",
-        nat_gateway_hour: 0.059,
-        nat_gateway_gb: 0.059,
-        alb_hour: 0.0252,
-        alb_lcu_hour: 0.008,
-        public_ipv4_hour: 0.005,
-        interface_endpoint_hour: 0.013,
-        interface_endpoint_gb: 0.01,
-        fargate_vcpu_hour: 0.04856,
-        fargate_gb_hour: 0.00532,
-        fargate_spot_vcpu_hour: 0.014568,
-        fargate_spot_gb_hour: 0.001596,
-        log_ingest_gb: 0.7,
-        log_storage_gb_month: 0.033,
-        ecr_storage_gb_month: 0.1,
-        hosted_zone_month: 0.5,
-        ebs_gp3_gb_month: 0.096,
+        rates: Rates {
+            nat_gateway_hour: 0.059,
+            nat_gateway_gb: 0.059,
+            alb_hour: 0.0252,
+            alb_lcu_hour: 0.008,
+            public_ipv4_hour: 0.005,
+            interface_endpoint_hour: 0.013,
+            interface_endpoint_gb: 0.01,
+            fargate_vcpu_hour: 0.04856,
+            fargate_gb_hour: 0.00532,
+            fargate_spot_vcpu_hour: 0.014568,
+            fargate_spot_gb_hour: 0.001596,
+            log_ingest_gb: 0.7,
+            log_storage_gb_month: 0.033,
+            ecr_storage_gb_month: 0.1,
+            hosted_zone_month: 0.5,
+            ebs_gp3_gb_month: 0.096,
+        },
         instances: &[
             ("c5.large", 0.111),
             ("c6g.large", 0.0888),
@@ -866,24 +1091,26 @@ static REGIONS: &[Prices] = &[
             ("t4g.xlarge", 0.1696),
         ],
     },
-    Prices {
+    Shipped {
         region: "ap-south-1",
-        nat_gateway_hour: 0.056,
-        nat_gateway_gb: 0.056,
-        alb_hour: 0.0239,
-        alb_lcu_hour: 0.008,
-        public_ipv4_hour: 0.005,
-        interface_endpoint_hour: 0.011,
-        interface_endpoint_gb: 0.01,
-        fargate_vcpu_hour: 0.04256,
-        fargate_gb_hour: 0.00467,
-        fargate_spot_vcpu_hour: 0.012768,
-        fargate_spot_gb_hour: 0.001401,
-        log_ingest_gb: 0.63,
-        log_storage_gb_month: 0.033,
-        ecr_storage_gb_month: 0.1,
-        hosted_zone_month: 0.5,
-        ebs_gp3_gb_month: 0.0912,
+        rates: Rates {
+            nat_gateway_hour: 0.056,
+            nat_gateway_gb: 0.056,
+            alb_hour: 0.0239,
+            alb_lcu_hour: 0.008,
+            public_ipv4_hour: 0.005,
+            interface_endpoint_hour: 0.011,
+            interface_endpoint_gb: 0.01,
+            fargate_vcpu_hour: 0.04256,
+            fargate_gb_hour: 0.00467,
+            fargate_spot_vcpu_hour: 0.012768,
+            fargate_spot_gb_hour: 0.001401,
+            log_ingest_gb: 0.63,
+            log_storage_gb_month: 0.033,
+            ecr_storage_gb_month: 0.1,
+            hosted_zone_month: 0.5,
+            ebs_gp3_gb_month: 0.0912,
+        },
         instances: &[
             ("c5.large", 0.085),
             ("c6g.large", 0.068),
@@ -917,24 +1144,26 @@ static REGIONS: &[Prices] = &[
             ("t4g.xlarge", 0.144),
         ],
     },
-    Prices {
+    Shipped {
         region: "sa-east-1",
-        nat_gateway_hour: 0.093,
-        nat_gateway_gb: 0.093,
-        alb_hour: 0.034,
-        alb_lcu_hour: 0.011,
-        public_ipv4_hour: 0.005,
-        interface_endpoint_hour: 0.0175,
-        interface_endpoint_gb: 0.01,
-        fargate_vcpu_hour: 0.0696,
-        fargate_gb_hour: 0.0076,
-        fargate_spot_vcpu_hour: 0.02088,
-        fargate_spot_gb_hour: 0.00228,
-        log_ingest_gb: 0.9,
-        log_storage_gb_month: 0.04,
-        ecr_storage_gb_month: 0.1,
-        hosted_zone_month: 0.5,
-        ebs_gp3_gb_month: 0.152,
+        rates: Rates {
+            nat_gateway_hour: 0.093,
+            nat_gateway_gb: 0.093,
+            alb_hour: 0.034,
+            alb_lcu_hour: 0.011,
+            public_ipv4_hour: 0.005,
+            interface_endpoint_hour: 0.0175,
+            interface_endpoint_gb: 0.01,
+            fargate_vcpu_hour: 0.0696,
+            fargate_gb_hour: 0.0076,
+            fargate_spot_vcpu_hour: 0.02088,
+            fargate_spot_gb_hour: 0.00228,
+            log_ingest_gb: 0.9,
+            log_storage_gb_month: 0.04,
+            ecr_storage_gb_month: 0.1,
+            hosted_zone_month: 0.5,
+            ebs_gp3_gb_month: 0.152,
+        },
         instances: &[
             ("c5.large", 0.131),
             ("c6g.large", 0.1048),
@@ -1000,30 +1229,13 @@ mod tests {
 
         for p in REGIONS {
             let r = p.region;
-            let fields = [
-                ("nat_gateway_hour", p.nat_gateway_hour),
-                ("nat_gateway_gb", p.nat_gateway_gb),
-                ("alb_hour", p.alb_hour),
-                ("alb_lcu_hour", p.alb_lcu_hour),
-                ("public_ipv4_hour", p.public_ipv4_hour),
-                ("interface_endpoint_hour", p.interface_endpoint_hour),
-                ("interface_endpoint_gb", p.interface_endpoint_gb),
-                ("fargate_vcpu_hour", p.fargate_vcpu_hour),
-                ("fargate_gb_hour", p.fargate_gb_hour),
-                ("fargate_spot_vcpu_hour", p.fargate_spot_vcpu_hour),
-                ("fargate_spot_gb_hour", p.fargate_spot_gb_hour),
-                ("log_ingest_gb", p.log_ingest_gb),
-                ("log_storage_gb_month", p.log_storage_gb_month),
-                ("ecr_storage_gb_month", p.ecr_storage_gb_month),
-                ("hosted_zone_month", p.hosted_zone_month),
-                ("ebs_gp3_gb_month", p.ebs_gp3_gb_month),
-            ];
-            for (name, v) in fields {
-                assert!(v > 0.0 && v.is_finite(), "{r}: {name} = {v}");
+            for rate in &RATES {
+                let v = p.rates.get(rate);
+                assert!(v > 0.0 && v.is_finite(), "{r}: {} = {v}", rate.label);
             }
             assert!(
-                p.fargate_spot_vcpu_hour < p.fargate_vcpu_hour
-                    && p.fargate_spot_gb_hour < p.fargate_gb_hour,
+                p.rates.fargate_spot_vcpu_hour < p.rates.fargate_vcpu_hour
+                    && p.rates.fargate_spot_gb_hour < p.rates.fargate_gb_hour,
                 "{r}: Fargate Spot must be cheaper than on-demand"
             );
             assert!(!p.instances.is_empty(), "{r}: no instances");
@@ -1033,26 +1245,31 @@ mod tests {
             for w in p.instances.windows(2) {
                 assert!(w[0].0 < w[1].0, "{r}: {} !< {}", w[0].0, w[1].0);
             }
+            let prices = Prices::shipped(r).unwrap();
             for (name, price) in p.instances {
-                assert_eq!(p.instance_hour(name), Some(*price), "{r}: lookup {name}");
+                assert_eq!(
+                    prices.instance_hour(name),
+                    Some(*price),
+                    "{r}: lookup {name}"
+                );
             }
         }
     }
 
     #[test]
     fn us_east_1_well_known_figures() {
-        let p = for_region("us-east-1").unwrap();
-        assert_eq!(p.nat_gateway_hour, 0.045);
-        assert_eq!(p.nat_gateway_gb, 0.045);
-        assert_eq!(p.public_ipv4_hour, 0.005);
-        assert_eq!(p.fargate_vcpu_hour, 0.04048);
-        assert_eq!(p.fargate_gb_hour, 0.004445);
-        assert_eq!(p.alb_hour, 0.0225);
-        assert_eq!(p.alb_lcu_hour, 0.008);
-        assert_eq!(p.interface_endpoint_hour, 0.01);
-        assert_eq!(p.log_ingest_gb, 0.50);
-        assert_eq!(p.hosted_zone_month, 0.50);
-        assert_eq!(p.ebs_gp3_gb_month, 0.08);
+        let p = Prices::shipped("us-east-1").unwrap();
+        assert_eq!(p.rates.nat_gateway_hour, 0.045);
+        assert_eq!(p.rates.nat_gateway_gb, 0.045);
+        assert_eq!(p.rates.public_ipv4_hour, 0.005);
+        assert_eq!(p.rates.fargate_vcpu_hour, 0.04048);
+        assert_eq!(p.rates.fargate_gb_hour, 0.004445);
+        assert_eq!(p.rates.alb_hour, 0.0225);
+        assert_eq!(p.rates.alb_lcu_hour, 0.008);
+        assert_eq!(p.rates.interface_endpoint_hour, 0.01);
+        assert_eq!(p.rates.log_ingest_gb, 0.50);
+        assert_eq!(p.rates.hosted_zone_month, 0.50);
+        assert_eq!(p.rates.ebs_gp3_gb_month, 0.08);
         assert_eq!(p.instance_hour("t3.small"), Some(0.0208));
         assert_eq!(p.instance_hour("t3.micro"), Some(0.0104));
         assert_eq!(p.instance_hour("m5.large"), Some(0.096));
@@ -1061,7 +1278,7 @@ mod tests {
 
     #[test]
     fn covers_requested_instance_types_in_us_east_1() {
-        let p = for_region("us-east-1").unwrap();
+        let p = Prices::shipped("us-east-1").unwrap();
         for t in [
             "t3.micro",
             "t3.small",
@@ -1099,15 +1316,26 @@ mod tests {
     }
 
     #[test]
+    fn every_rate_names_its_own_field() {
+        let mut rates = Prices::shipped("us-east-1").unwrap().rates;
+        for (i, rate) in RATES.iter().enumerate() {
+            *(rate.field)(&mut rates) = i as f64;
+        }
+        for (i, rate) in RATES.iter().enumerate() {
+            assert_eq!(rates.get(rate), i as f64, "{} shares a field", rate.label);
+        }
+    }
+
+    #[test]
     fn unknown_region_is_none() {
-        assert!(for_region("xx-nowhere-1").is_none());
-        assert!(for_region("").is_none());
-        assert!(for_region("US-EAST-1").is_none());
+        assert!(Prices::shipped("xx-nowhere-1").is_none());
+        assert!(Prices::shipped("").is_none());
+        assert!(Prices::shipped("US-EAST-1").is_none());
     }
 
     #[test]
     fn unknown_instance_type_is_none() {
-        let p = for_region("eu-west-2").unwrap();
+        let p = Prices::shipped("eu-west-2").unwrap();
         assert_eq!(p.instance_hour("t3.nonexistent"), None);
         assert_eq!(p.instance_hour(""), None);
         assert_eq!(p.instance_hour("zz.large"), None);
@@ -1115,8 +1343,8 @@ mod tests {
 
     #[test]
     fn monthly_convention() {
-        let p = for_region("us-east-1").unwrap();
-        let nat_month = p.nat_gateway_hour * HOURS_PER_MONTH;
+        let p = Prices::shipped("us-east-1").unwrap();
+        let nat_month = p.rates.nat_gateway_hour * HOURS_PER_MONTH;
         assert!((nat_month - 32.85).abs() < 1e-9);
     }
 }

@@ -4,7 +4,7 @@
 //! $0.0236/h, gp3 $0.0928/GB-month, private hosted zone $0.50, alarm $0.10 per metric,
 //! dashboard $3.
 
-use super::estimate;
+use super::{Prices, estimate};
 use crate::graph::tests::example;
 
 /// Each service's alarms read 6 metrics: CPU, memory, latency, unhealthy, and the 5xx share
@@ -21,10 +21,12 @@ const ENDPOINTS: f64 = 3.0 * 2.0 * 730.0 * 0.011;
 /// A 256-unit, 512 MiB task for a month.
 const SMALL_TASK: f64 = 730.0 * (0.25 * 0.04656 + 0.5 * 0.00511);
 
+fn eu_west_2() -> Prices {
+    Prices::shipped("eu-west-2").expect("eu-west-2 is in the table")
+}
+
 fn total(file: &str) -> f64 {
-    estimate(&example(file), "eu-west-2")
-        .expect("eu-west-2 is priced")
-        .total()
+    estimate(&example(file), &eu_west_2()).total()
 }
 
 fn assert_close(got: f64, want: f64, file: &str) {
@@ -74,7 +76,7 @@ fn https_costs_two_services_and_no_more_for_tls() {
 
 #[test]
 fn usage_charges_are_named_not_added() {
-    let cost = estimate(&example("fargate.toml"), "eu-west-2").unwrap();
+    let cost = estimate(&example("fargate.toml"), &eu_west_2());
     let summary = cost.summary();
     for charge in [
         "NAT data $0.05/GB",
@@ -89,6 +91,22 @@ fn usage_charges_are_named_not_added() {
 }
 
 #[test]
-fn a_region_without_prices_gives_no_estimate() {
-    assert!(estimate(&example("fargate.toml"), "me-central-1").is_none());
+fn the_summary_dates_its_prices() {
+    let mut prices = eu_west_2();
+    let summary = estimate(&example("fargate.toml"), &prices).summary();
+    assert!(
+        summary.contains("(eu-west-2, prices of 2025-01)"),
+        "{summary}"
+    );
+    prices.as_of = "2026-12-05".into();
+    let summary = estimate(&example("fargate.toml"), &prices).summary();
+    assert!(
+        summary.contains("(eu-west-2, prices of 2026-12-05)"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_region_without_prices_is_not_in_the_table() {
+    assert!(Prices::shipped("me-central-1").is_none());
 }

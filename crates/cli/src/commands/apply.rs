@@ -200,8 +200,9 @@ fn show_plan(session: &Session, global: &Global, plan: &Plan) -> Result<()> {
     let tears_down =
         !plan.steps.is_empty() && plan.steps.iter().all(|s| s.action == Action::Delete);
     let cost = (!tears_down)
-        .then(|| berth_aws::cost::estimate(&session.nodes, &session.aws.region))
-        .flatten();
+        .then(|| crate::price_cache::current(&session.aws.region))
+        .flatten()
+        .map(|prices| berth_aws::cost::estimate(&session.nodes, &prices));
     if cost.is_none() && !tears_down {
         eprintln!(
             "berth has no prices for {}: the plan's cost is not estimated.",
@@ -229,7 +230,7 @@ pub(super) fn cost_json(cost: &berth_aws::cost::StackCost) -> serde_json::Value 
     serde_json::json!({
         "monthly_usd": (cost.total() * 100.0).round() / 100.0,
         "region": cost.region,
-        "prices_as_of": berth_aws::cost::AS_OF,
+        "prices_as_of": cost.as_of,
         "resources": cost.items.iter().map(|e| serde_json::json!({
             "id": e.id.as_str(),
             "monthly_usd": (e.usd * 100.0).round() / 100.0,

@@ -23,7 +23,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Init { force } => init::run(global, force),
         Command::Validate => validate::run(global),
-        Command::Prices => prices::run(global),
+        Command::Prices { refresh } => prices::run(global, refresh).await,
         Command::Plan {
             detailed_exitcode,
             run,

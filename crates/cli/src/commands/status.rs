@@ -125,14 +125,17 @@ async fn show(session: &Session, global: &Global, run: &RunArgs) -> Result<()> {
         })
         .collect();
     // What the resources that exist cost a month, priced as the manifest describes them.
-    let cost = berth_aws::cost::estimate(&session.nodes, &session.aws.region).map(|mut c| {
-        c.items.retain(|e| {
-            plan.steps
-                .iter()
-                .any(|s| s.id == e.id && s.action != Action::Create)
+    let prices = crate::price_cache::current(&session.aws.region);
+    let cost = prices
+        .map(|p| berth_aws::cost::estimate(&session.nodes, &p))
+        .map(|mut c| {
+            c.items.retain(|e| {
+                plan.steps
+                    .iter()
+                    .any(|s| s.id == e.id && s.action != Action::Create)
+            });
+            c
         });
-        c
-    });
     if global.output == Output::Json {
         let json = serde_json::json!({
             "services": service_rows,

@@ -13,6 +13,7 @@ fn berth_offline(dir: &std::path::Path, args: &[&str]) -> Run {
         .env("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
         .env("AWS_REGION", "eu-west-2")
         .env("NO_COLOR", "1")
+        .env("XDG_CACHE_HOME", NO_CACHE)
         .output()
         .unwrap()
         .into()
@@ -103,7 +104,7 @@ fn prices_show_the_table_with_its_date_offline() {
     assert!(
         unknown
             .stderr
-            .contains("no prices for xx-east-9; it has: us-east-1"),
+            .contains("no prices for xx-east-9: `berth prices --refresh` reads them from the AWS Price List; berth's own table has us-east-1,"),
         "{}",
         unknown.stderr
     );

@@ -148,9 +148,14 @@ pub fn berth_command(manifest: &Path, args: &[&str]) -> Command {
         .arg("-f")
         .arg(manifest)
         .env("AWS_REGION", "eu-west-2")
-        .env("NO_COLOR", "1");
+        .env("NO_COLOR", "1")
+        // Never prices a developer refreshed: the table's (tests/it/prices.rs sets its own).
+        .env("XDG_CACHE_HOME", NO_CACHE);
     cmd
 }
+
+/// A cache directory that is never written.
+pub const NO_CACHE: &str = "/nonexistent/berth-tests";
 
 /// Run `berth ARGS -f MANIFEST` against the emulator.
 pub fn berth(manifest: &Path, args: &[&str]) -> Run {
