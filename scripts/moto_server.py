@@ -402,6 +402,26 @@ def patch_price_list_api():
     DomainDispatcherApplication.__call__ = __call__
 
 
+def patch_latency():
+    """AWS answers in tens of milliseconds, moto at once: with BERTH_EMULATOR_LATENCY_MS=N every
+    request is answered N ms late, so a benchmark shows what berth does one call after another
+    (`BERTH_EMULATOR_LATENCY_MS=50 make bench`). Off unless set."""
+    import time
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    delay = float(os.environ.get("BERTH_EMULATOR_LATENCY_MS") or 0) / 1000
+    if delay <= 0:
+        return
+    original_call = DomainDispatcherApplication.__call__
+
+    def __call__(self, environ, start_response):
+        time.sleep(delay)
+        return original_call(self, environ, start_response)
+
+    DomainDispatcherApplication.__call__ = __call__
+
+
 if __name__ == "__main__":
     patch_create_service_keeps_settings()
     patch_private_namespace_zone_vpc()
@@ -412,6 +432,7 @@ if __name__ == "__main__":
     patch_run_task_runs_its_command()
     patch_ecr_reports_test_registry()
     patch_price_list_api()
+    patch_latency()
     if os.environ.get("BERTH_EMULATOR_REALISTIC") == "1":
         # Slow and strict like AWS: see realistic.py. After the patches above, so its checks
         # run first. Imported without leaving a __pycache__ in scripts/.

@@ -6,6 +6,30 @@ use berth_engine::{CloudError, FieldChange, Owner, TAG_ID, TAG_STACK, Tags};
 
 use crate::error::AwsResultExt;
 
+/// How many per-resource reads one kind's discovery makes at once (see [`read_each`]).
+const READS_AT_ONCE: usize = 4;
+
+/// `read` for each item, [`READS_AT_ONCE`] at a time, keeping what it found, in order. The APIs
+/// that cannot filter by tag (IAM, ACM, CloudWatch, Logs, ECR, Cloud Map, SNS) take a call per
+/// resource to read its tags: one after another, a plan waits a round trip per role, alarm or
+/// certificate in turn. A few at once stays far below their request rates (and the SDK retries
+/// any throttling).
+pub async fn read_each<T, R, Fut>(
+    items: impl IntoIterator<Item = T>,
+    read: impl FnMut(T) -> Fut,
+) -> Result<Vec<R>, CloudError>
+where
+    Fut: std::future::Future<Output = Result<Option<R>, CloudError>>,
+{
+    use futures::{StreamExt, TryStreamExt};
+    let found: Vec<Option<R>> = futures::stream::iter(items)
+        .map(read)
+        .buffered(READS_AT_ONCE)
+        .try_collect()
+        .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
 pub fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
 }

@@ -15,7 +15,7 @@ use crate::error::{AwsResultExt, ignore_not_found, is_not_found};
 use crate::names::{self, out};
 use crate::namespace::sd_tags;
 use crate::tags::TagApi;
-use crate::tags::owned_id;
+use crate::tags::{owned_id, read_each};
 
 pub const KIND: &str = "discovery_service";
 
@@ -65,51 +65,52 @@ impl Kind for DiscoveryService {
     async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
         let sd = &self.0.servicediscovery;
         let mut pages = sd.list_services().into_paginator().send();
-        let mut found = Vec::new();
+        let mut services = Vec::new();
         while let Some(page) = pages.next().await {
-            for s in page.aws()?.services() {
-                let (Some(arn), Some(sd_id)) = (s.arn(), s.id()) else {
-                    continue;
-                };
-                let out = sd
-                    .list_tags_for_resource()
-                    .resource_arn(arn)
-                    .send()
-                    .await
-                    .aws()?;
-                let tags: Tags = out
-                    .tags()
-                    .iter()
-                    .map(|t| (t.key().to_string(), t.value().to_string()))
-                    .collect();
-                let Some(id) = owned_id(&tags, stack) else {
-                    continue;
-                };
-                let svc = sd.get_service().id(sd_id).send().await.aws()?;
-                let svc = svc.service();
-                let dns = svc.and_then(|s| s.dns_config());
-                let record = dns.and_then(|d| d.dns_records().first());
-                let props = Props {
-                    name: s.name().unwrap_or_default().to_string(),
-                    namespace_id: svc
-                        .and_then(|s| s.namespace_id())
-                        .unwrap_or_default()
-                        .to_string(),
-                    record_type: record
-                        .map(|r| r.r#type().as_str())
-                        .unwrap_or_default()
-                        .to_string(),
-                    ttl: record.map(|r| r.ttl()).unwrap_or_default(),
-                };
-                found.push(
-                    Observed::new(KIND, id, sd_id)
-                        .output(out::ARN, arn)
-                        .with_props(&props)
-                        .with_tags(tags),
-                );
-            }
+            services.extend(page.aws()?.services().iter().cloned());
         }
-        Ok(found)
+        read_each(services, |s| async move {
+            let (Some(arn), Some(sd_id)) = (s.arn(), s.id()) else {
+                return Ok(None);
+            };
+            let out = sd
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .aws()?;
+            let tags: Tags = out
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect();
+            let Some(id) = owned_id(&tags, stack) else {
+                return Ok(None);
+            };
+            let svc = sd.get_service().id(sd_id).send().await.aws()?;
+            let svc = svc.service();
+            let dns = svc.and_then(|s| s.dns_config());
+            let record = dns.and_then(|d| d.dns_records().first());
+            let props = Props {
+                name: s.name().unwrap_or_default().to_string(),
+                namespace_id: svc
+                    .and_then(|s| s.namespace_id())
+                    .unwrap_or_default()
+                    .to_string(),
+                record_type: record
+                    .map(|r| r.r#type().as_str())
+                    .unwrap_or_default()
+                    .to_string(),
+                ttl: record.map(|r| r.ttl()).unwrap_or_default(),
+            };
+            Ok(Some(
+                Observed::new(KIND, id, sd_id)
+                    .output(out::ARN, arn)
+                    .with_props(&props)
+                    .with_tags(tags),
+            ))
+        })
+        .await
     }
 
     async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {

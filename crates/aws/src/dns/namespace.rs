@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::Aws;
 use crate::error::{AwsResultExt, ignore_not_found, is_not_found};
 use crate::names::{self, out};
-use crate::tags::TagApi;
+use crate::tags::{TagApi, read_each};
 
 pub const KIND: &str = "namespace";
 
@@ -153,10 +153,9 @@ impl Kind for Namespace {
         while let Some(page) = pages.next().await {
             summaries.extend(page.aws()?.namespaces().iter().cloned());
         }
-        let mut found = Vec::new();
-        for ns in summaries {
+        read_each(summaries, |ns| async move {
             let (Some(arn), Some(ns_id)) = (ns.arn(), ns.id()) else {
-                continue;
+                return Ok(None);
             };
             let out = sd
                 .list_tags_for_resource()
@@ -170,23 +169,23 @@ impl Kind for Namespace {
                 .map(|t| (t.key().to_string(), t.value().to_string()))
                 .collect();
             let Some(id) = crate::tags::owned_id(&tags, stack) else {
-                continue;
+                return Ok(None);
             };
             let (zone, vpc) = self.zone_and_vpc(ns_id).await?;
             let props = Props {
                 name: ns.name().unwrap_or_default().to_string(),
                 vpc_id: vpc,
             };
-            found.push(
+            Ok(Some(
                 Observed::new(KIND, id, ns_id)
                     .output(out::ARN, arn)
                     .output(out::NAME, &props.name)
                     .output(out::HOSTED_ZONE_ID, zone)
                     .with_props(&props)
                     .with_tags(tags),
-            );
-        }
-        Ok(found)
+            ))
+        })
+        .await
     }
 
     async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {

@@ -11,7 +11,7 @@ use crate::Aws;
 use crate::error::{AllPages, AwsResultExt, ignore_not_found};
 use crate::names::{self, out};
 use crate::tags::TagApi;
-use crate::tags::owned_id;
+use crate::tags::{owned_id, read_each};
 
 pub const KIND: &str = "log_group";
 
@@ -77,10 +77,9 @@ impl Kind for LogGroup {
             .send()
             .all()
             .await?;
-        let mut found = Vec::new();
-        for group in &groups {
+        read_each(groups, |group| async move {
             let (Some(group_name), Some(arn)) = (group.log_group_name(), group.arn()) else {
-                continue;
+                return Ok(None);
             };
             let tags: Tags = logs
                 .list_tags_for_resource()
@@ -91,15 +90,16 @@ impl Kind for LogGroup {
                 .tags()
                 .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
                 .unwrap_or_default();
-            if let Some(id) = owned_id(&tags, stack) {
-                let props = Props {
-                    name: group_name.to_string(),
-                    retention_days: group.retention_in_days(),
-                };
-                found.push(observed(id, &props, arn, tags));
-            }
-        }
-        Ok(found)
+            let Some(id) = owned_id(&tags, stack) else {
+                return Ok(None);
+            };
+            let props = Props {
+                name: group_name.to_string(),
+                retention_days: group.retention_in_days(),
+            };
+            Ok(Some(observed(id, &props, arn, tags)))
+        })
+        .await
     }
 
     async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {

@@ -26,7 +26,7 @@ use crate::ecs_cluster::{ecs_tags, from_ecs};
 use crate::error::{AllPages, AwsResultExt, is_not_found};
 use crate::names::{self, out};
 use crate::tags::TagApi;
-use crate::tags::owned_id;
+use crate::tags::{owned_id, read_each};
 
 pub const KIND: &str = "task_definition";
 /// The prefix of the scratch volumes' names.
@@ -531,8 +531,7 @@ impl Kind for TaskDefinition {
             .send()
             .all()
             .await?;
-        let mut found = Vec::new();
-        for family in &families {
+        read_each(families, |family| async move {
             let out = ecs
                 .describe_task_definition()
                 .task_definition(family)
@@ -542,16 +541,14 @@ impl Kind for TaskDefinition {
                 .aws()?;
             let tags = from_ecs(out.tags());
             let Some(id) = owned_id(&tags, stack) else {
-                continue;
+                return Ok(None);
             };
-            if let Some(td) = out
+            Ok(out
                 .task_definition()
                 .filter(|td| td.status() == Some(&TaskDefinitionStatus::Active))
-            {
-                found.extend(observe(td, id, tags));
-            }
-        }
-        Ok(found)
+                .and_then(|td| observe(td, id, tags)))
+        })
+        .await
     }
 
     async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {

@@ -14,7 +14,7 @@ use crate::elb::{arn_resource, elb_tags, tags_of};
 use crate::error::{AllPages, AwsResultExt, ignore_not_found};
 use crate::names::{self, out};
 use crate::tags::TagApi;
-use crate::tags::owned_id;
+use crate::tags::{owned_id, read_each};
 
 pub const KIND: &str = "target_group";
 const DEREGISTRATION: &str = "deregistration_delay.timeout_seconds";
@@ -134,7 +134,7 @@ impl Kind for TargetGroup {
             .all()
             .await?;
         let ours: Vec<_> = all
-            .iter()
+            .into_iter()
             .filter(|t| {
                 t.target_group_name()
                     .is_some_and(|n| n.starts_with(&prefix))
@@ -144,13 +144,13 @@ impl Kind for TargetGroup {
             .iter()
             .filter_map(|t| t.target_group_arn().map(str::to_string))
             .collect();
-        let mut tags = tags_of(&self.0, &arns).await?;
-        let mut found = Vec::new();
-        for tg in ours {
+        let tags = tags_of(&self.0, &arns).await?;
+        let tags = &tags;
+        read_each(ours, |tg| async move {
             let arn = tg.target_group_arn().unwrap_or_default();
-            let t = tags.remove(arn).unwrap_or_default();
+            let t = tags.get(arn).cloned().unwrap_or_default();
             let Some(id) = owned_id(&t, stack) else {
-                continue;
+                return Ok(None);
             };
             let name = tg.target_group_name().unwrap_or_default();
             let props = Props {
@@ -168,9 +168,9 @@ impl Kind for TargetGroup {
                 deregistration_delay: self.deregistration_delay(arn).await?,
             };
             let o = Observed::new(KIND, id, arn).with_props(&props).with_tags(t);
-            found.push(outputs(o, arn, name));
-        }
-        Ok(found)
+            Ok(Some(outputs(o, arn, name)))
+        })
+        .await
     }
 
     async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {

@@ -15,7 +15,7 @@ use crate::error::{AllPages, AwsResultExt, ignore_not_found, is_not_found};
 use crate::iam::tags::{RoleTags, iam_tags};
 use crate::names::{self, out};
 use crate::tags::TagApi;
-use crate::tags::owned_id;
+use crate::tags::{owned_id, read_each};
 
 pub const KIND: &str = "iam_role";
 /// The single inline policy berth manages on a role.
@@ -258,8 +258,7 @@ impl Kind for IamRole {
             .send()
             .all()
             .await?;
-        let mut found = Vec::new();
-        for role in &roles {
+        read_each(roles, |role| async move {
             let name = role.role_name();
             let tags: Tags = iam
                 .list_role_tags()
@@ -273,25 +272,26 @@ impl Kind for IamRole {
                 .map(|t| (t.key().to_string(), t.value().to_string()))
                 .collect();
             let Some(id) = owned_id(&tags, stack) else {
-                continue;
+                return Ok(None);
             };
-            let mut managed_policies = self.attached(name).await?;
+            let (mut managed_policies, inline_policy) =
+                futures::try_join!(self.attached(name), self.inline(name))?;
             managed_policies.dedup();
             let props = Props {
                 name: name.to_string(),
                 trust: parse_document(role.assume_role_policy_document().unwrap_or_default())?,
                 managed_policies,
-                inline_policy: self.inline(name).await?,
+                inline_policy,
             };
-            found.push(
+            Ok(Some(
                 Observed::new(KIND, id, name)
                     .output(out::ARN, role.arn())
                     .output(out::NAME, name)
                     .with_props(&props)
                     .with_tags(tags),
-            );
-        }
-        Ok(found)
+            ))
+        })
+        .await
     }
 
     async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {

@@ -14,7 +14,7 @@ use crate::iam::tags::{ProfileTags, iam_tags};
 use crate::iam_role::path;
 use crate::names::{self, out};
 use crate::tags::TagApi;
-use crate::tags::owned_id;
+use crate::tags::{owned_id, read_each};
 
 pub const KIND: &str = "instance_profile";
 
@@ -62,8 +62,7 @@ impl Kind for InstanceProfile {
             .send()
             .all()
             .await?;
-        let mut found = Vec::new();
-        for p in &profiles {
+        read_each(profiles, |p| async move {
             let name = p.instance_profile_name();
             // GetInstanceProfile carries the tags (ListInstanceProfiles does not).
             let full = iam
@@ -82,7 +81,7 @@ impl Kind for InstanceProfile {
                 })
                 .unwrap_or_default();
             let Some(id) = owned_id(&tags, stack) else {
-                continue;
+                return Ok(None);
             };
             let props = Props {
                 name: name.to_string(),
@@ -93,15 +92,15 @@ impl Kind for InstanceProfile {
                     .unwrap_or_default()
                     .to_string(),
             };
-            found.push(
+            Ok(Some(
                 Observed::new(KIND, id, name)
                     .output(out::ARN, p.arn())
                     .output(out::NAME, name)
                     .with_props(&props)
                     .with_tags(tags),
-            );
-        }
-        Ok(found)
+            ))
+        })
+        .await
     }
 
     async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {

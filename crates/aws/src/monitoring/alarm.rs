@@ -21,7 +21,7 @@ use crate::Aws;
 use crate::error::{AllPages, AwsResultExt};
 use crate::monitoring::{Sources, metric_stat};
 use crate::names::{self, out};
-use crate::tags::{TagApi, owned_id};
+use crate::tags::{TagApi, owned_id, read_each};
 
 pub const KIND: &str = "alarm";
 
@@ -367,10 +367,13 @@ impl Kind for Alarm {
             .send()
             .all()
             .await?;
-        let mut found = Vec::new();
-        for alarm in alarms.iter().flat_map(|page| page.metric_alarms()) {
+        let alarms: Vec<MetricAlarm> = alarms
+            .iter()
+            .flat_map(|page| page.metric_alarms().iter().cloned())
+            .collect();
+        read_each(alarms, |alarm| async move {
             let Some(arn) = alarm.alarm_arn() else {
-                continue;
+                return Ok(None);
             };
             let tags: Tags = cw
                 .list_tags_for_resource()
@@ -382,11 +385,9 @@ impl Kind for Alarm {
                 .iter()
                 .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
                 .collect();
-            if let Some(owner) = owned_id(&tags, stack) {
-                found.extend(observe(alarm, owner, tags));
-            }
-        }
-        Ok(found)
+            Ok(owned_id(&tags, stack).and_then(|owner| observe(&alarm, owner, tags)))
+        })
+        .await
     }
 
     async fn create(&self, node: &Resolved, cx: &OpCtx) -> Result<Observed, CloudError> {

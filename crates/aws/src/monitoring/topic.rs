@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::Aws;
 use crate::error::{AllPages, AwsResultExt, ignore_not_found};
 use crate::names::{self, out};
-use crate::tags::{TagApi, key_value_tags, owned_id};
+use crate::tags::{TagApi, key_value_tags, owned_id, read_each};
 
 pub const KIND: &str = "topic";
 
@@ -110,11 +110,14 @@ impl Kind for Topic {
             .all()
             .await?;
         let suffix = format!(":{}", topic_name(stack));
-        let mut found = Vec::new();
-        for arn in topics.iter().filter_map(|t| t.topic_arn()) {
-            if !arn.ends_with(&suffix) {
-                continue;
-            }
+        let ours: Vec<String> = topics
+            .iter()
+            .filter_map(|t| t.topic_arn())
+            .filter(|arn| arn.ends_with(&suffix))
+            .map(str::to_string)
+            .collect();
+        read_each(ours, |arn| async move {
+            let arn = arn.as_str();
             let tags: Tags = sns
                 .list_tags_for_resource()
                 .resource_arn(arn)
@@ -126,13 +129,19 @@ impl Kind for Topic {
                 .map(|t| (t.key().to_string(), t.value().to_string()))
                 .collect();
             let Some(owner) = owned_id(&tags, stack) else {
-                continue;
+                return Ok(None);
             };
             let emails = self.emails(arn).await?;
             let email = emails.first().map(|(e, _)| e.as_str()).unwrap_or_default();
-            found.push(Self::observed(owner, &topic_name(stack), arn, email, tags));
-        }
-        Ok(found)
+            Ok(Some(Self::observed(
+                owner,
+                &topic_name(stack),
+                arn,
+                email,
+                tags,
+            )))
+        })
+        .await
     }
 
     async fn create(&self, node: &Resolved, _cx: &OpCtx) -> Result<Observed, CloudError> {

@@ -111,12 +111,10 @@ impl Kind for Vpc {
                 continue;
             };
             // DNS settings are not part of DescribeVpcs: two more calls per VPC (one per stack).
-            let support = self
-                .dns_attribute(vpc_id, VpcAttributeName::EnableDnsSupport)
-                .await?;
-            let hostnames = self
-                .dns_attribute(vpc_id, VpcAttributeName::EnableDnsHostnames)
-                .await?;
+            let (support, hostnames) = futures::try_join!(
+                self.dns_attribute(vpc_id, VpcAttributeName::EnableDnsSupport),
+                self.dns_attribute(vpc_id, VpcAttributeName::EnableDnsHostnames),
+            )?;
             let props = Props {
                 cidr: vpc.cidr_block().unwrap_or_default().to_string(),
                 dns_support: support,

@@ -15,6 +15,7 @@ use crate::Aws;
 use crate::error::{AllPages, AwsResultExt, ignore_not_found};
 use crate::names::{self, out};
 use crate::scaling_target::{service_of, stack_resource_ids};
+use crate::tags::read_each;
 
 pub const KIND: &str = "scaling_policy";
 
@@ -71,11 +72,9 @@ impl Kind for ScalingPolicy {
 
     async fn discover(&self, stack: &str) -> Result<Vec<Observed>, CloudError> {
         // DescribeScalingPolicies filters by one resource id: one listing per service.
-        let mut policies = Vec::new();
-        for id in stack_resource_ids(&self.0, stack).await? {
-            let found = self
-                .0
-                .appscaling
+        let appscaling = &self.0.appscaling;
+        let per_service = read_each(stack_resource_ids(&self.0, stack).await?, |id| async move {
+            appscaling
                 .describe_scaling_policies()
                 .service_namespace(ServiceNamespace::Ecs)
                 .resource_id(id)
@@ -83,11 +82,13 @@ impl Kind for ScalingPolicy {
                 .items()
                 .send()
                 .all()
-                .await?;
-            policies.extend(found);
-        }
-        Ok(policies
+                .await
+                .map(Some)
+        })
+        .await?;
+        Ok(per_service
             .iter()
+            .flatten()
             .filter_map(|p| {
                 let service = service_of(p.resource_id(), stack)?;
                 let metric_suffix = p.policy_name().rsplit('-').next()?;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::Aws;
 use crate::error::{AllPages, AwsResultExt, ignore_not_found, is_not_found};
 use crate::names::{self, out};
-use crate::tags::{TagApi, key_value_tags, owned_id};
+use crate::tags::{TagApi, key_value_tags, owned_id, read_each};
 
 pub const KIND: &str = "certificate";
 
@@ -130,10 +130,9 @@ pub(crate) async fn stack_certificates(
         .send()
         .all()
         .await?;
-    let mut found = Vec::new();
-    for summary in summaries {
+    read_each(summaries, |summary| async move {
         let Some(arn) = summary.certificate_arn() else {
-            continue;
+            return Ok(None);
         };
         let tags = match aws
             .acm
@@ -144,11 +143,11 @@ pub(crate) async fn stack_certificates(
             .aws()
         {
             Ok(out) => from_acm(out.tags()),
-            Err(e) if is_not_found(&e) => continue, // deleted meanwhile
+            Err(e) if is_not_found(&e) => return Ok(None), // deleted meanwhile
             Err(e) => return Err(e),
         };
         let Some(owner) = owned_id(&tags, stack) else {
-            continue;
+            return Ok(None);
         };
         let described = aws
             .acm
@@ -158,12 +157,12 @@ pub(crate) async fn stack_certificates(
             .await
             .aws();
         match described {
-            Ok(out) => found.extend(out.certificate().cloned().map(|c| (owner, tags, c))),
-            Err(e) if is_not_found(&e) => continue,
-            Err(e) => return Err(e),
+            Ok(out) => Ok(out.certificate().cloned().map(|c| (owner, tags, c))),
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(e),
         }
-    }
-    Ok(found)
+    })
+    .await
 }
 
 fn from_acm(tags: &[Tag]) -> Tags {

@@ -93,7 +93,7 @@ async fn refresh_prices(global: &Global, region: &str) -> Result<()> {
     let path = price_cache::save(&prices)?;
     eprintln!(
         "Read {region}'s prices from the AWS Price List in {:.1}s ({} calls), {} instance types; \
-         kept in {}.",
+         saved in {}.",
         started.elapsed().as_secs_f64(),
         aws.stats.total(),
         prices.instances.len(),
