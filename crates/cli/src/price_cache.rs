@@ -23,7 +23,9 @@ pub fn path(region: &str) -> Option<PathBuf> {
 /// The prices estimates in `region` use; `None` when neither a refresh nor the table has the
 /// region. A kept copy that cannot be read is named on stderr and passed over.
 pub fn current(region: &str) -> Option<Prices> {
-    let path = path(region)?;
+    let Some(path) = path(region) else {
+        return Prices::shipped(region);
+    };
     let kept = match std::fs::read_to_string(&path) {
         Ok(text) => serde_json::from_str::<Prices>(&text)
             .map_err(|e| e.to_string())

@@ -205,7 +205,8 @@ fn show_plan(session: &Session, global: &Global, plan: &Plan) -> Result<()> {
         .map(|prices| berth_aws::cost::estimate(&session.nodes, &prices));
     if cost.is_none() && !tears_down {
         eprintln!(
-            "berth has no prices for {}: the plan's cost is not estimated.",
+            "berth has no prices for {}: the plan's cost is not estimated (`berth prices \
+             --refresh` reads them from the AWS Price List).",
             session.aws.region
         );
     }

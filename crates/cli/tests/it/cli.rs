@@ -99,6 +99,20 @@ fn prices_show_the_table_with_its_date_offline() {
         .find(|l| l.starts_with("NAT gateway "))
         .unwrap();
     assert!(nat.ends_with("0.05          36.50"), "{nat}");
+    // No home to keep refreshed prices in: the table, not an error.
+    let homeless: Run = Command::new(env!("CARGO_BIN_EXE_berth"))
+        .args(["prices", "--region", "eu-west-2"])
+        .env_remove("HOME")
+        .env_remove("XDG_CACHE_HOME")
+        .output()
+        .unwrap()
+        .into();
+    let homeless = homeless.success();
+    assert!(
+        homeless.stdout.contains("as of 2025-01"),
+        "{}",
+        homeless.stdout
+    );
     let unknown = berth_offline(dir.path(), &["prices", "--region", "xx-east-9"]);
     assert_eq!(unknown.code, 1);
     assert!(
