@@ -12,6 +12,7 @@
 //! named in [`Prices::kept`]: a refresh never guesses.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_sdk_pricing::types::{Filter, FilterType};
 use berth_engine::CloudError;
@@ -73,7 +74,7 @@ pub async fn refresh(
             places.push(listed);
         }
     }
-    let read = std::sync::atomic::AtomicUsize::new(0);
+    let read = AtomicUsize::new(0);
     let answers = futures::future::try_join_all(
         places
             .iter()
@@ -98,7 +99,7 @@ async fn products(
     client: &aws_sdk_pricing::Client,
     region: &str,
     place: &Listed,
-    read: &std::sync::atomic::AtomicUsize,
+    read: &AtomicUsize,
     on_page: &(dyn Fn(usize) + Send + Sync),
 ) -> Result<Vec<Product>, CloudError> {
     let term = |field: &str, value: &str| {
@@ -127,11 +128,8 @@ async fn products(
         for document in page.price_list() {
             found.push(Product::parse(place.service, document)?);
         }
-        let total = read.fetch_add(
-            page.price_list().len(),
-            std::sync::atomic::Ordering::Relaxed,
-        );
-        on_page(total + page.price_list().len());
+        let count = page.price_list().len();
+        on_page(read.fetch_add(count, Ordering::Relaxed) + count);
     }
     Ok(found)
 }
