@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::Aws;
 use crate::error::{AwsResultExt, ignore_not_found, is_not_found};
 use crate::names::{self, out};
-use crate::namespace::sd_tags;
+use crate::namespace::{cloud_map_tags, sd_tags};
 use crate::tags::TagApi;
 use crate::tags::{owned_id, read_each};
 
@@ -73,17 +73,7 @@ impl Kind for DiscoveryService {
             let (Some(arn), Some(sd_id)) = (s.arn(), s.id()) else {
                 return Ok(None);
             };
-            let out = sd
-                .list_tags_for_resource()
-                .resource_arn(arn)
-                .send()
-                .await
-                .aws()?;
-            let tags: Tags = out
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect();
+            let tags = cloud_map_tags(sd, arn).await?;
             let Some(id) = owned_id(&tags, stack) else {
                 return Ok(None);
             };

@@ -36,6 +36,24 @@ struct Props {
 
 pub struct Namespace(pub Aws);
 
+/// A Cloud Map namespace's or service's tags (Cloud Map lists neither with them).
+pub(crate) async fn cloud_map_tags(
+    sd: &aws_sdk_servicediscovery::Client,
+    arn: &str,
+) -> Result<Tags, CloudError> {
+    let out = sd
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .aws()?;
+    Ok(out
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect())
+}
+
 pub(crate) fn sd_tags(tags: &Tags) -> Result<Vec<Tag>, CloudError> {
     tags.iter()
         .map(|(k, v)| {
@@ -157,17 +175,7 @@ impl Kind for Namespace {
             let (Some(arn), Some(ns_id)) = (ns.arn(), ns.id()) else {
                 return Ok(None);
             };
-            let out = sd
-                .list_tags_for_resource()
-                .resource_arn(arn)
-                .send()
-                .await
-                .aws()?;
-            let tags: Tags = out
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect();
+            let tags = cloud_map_tags(sd, arn).await?;
             let Some(id) = crate::tags::owned_id(&tags, stack) else {
                 return Ok(None);
             };
