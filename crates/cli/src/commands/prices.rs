@@ -73,14 +73,10 @@ async fn refresh_prices(global: &Global, region: &str) -> Result<()> {
     let mut aws = Aws::connect(&options).await?;
     aws.account().await?;
     let started = Instant::now();
-    let bar = ProgressBar::with_draw_target(
-        None,
-        if std::io::stderr().is_terminal() {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        },
-    );
+    let bar = ProgressBar::new_spinner();
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
     bar.set_message("reading the AWS Price List");
     bar.enable_steady_tick(Duration::from_millis(120));
     let on_page = |products: usize| {
