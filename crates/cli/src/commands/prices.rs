@@ -29,10 +29,12 @@ pub async fn run(global: &Global, refresh: bool) -> Result<ExitCode> {
     let Some(region) = region else {
         bail!("which region? pass --region REGION (e.g. --region eu-west-2)");
     };
-    if refresh {
-        refresh_prices(global, &region).await?;
-    }
-    let Some(p) = price_cache::current(&region) else {
+    // A refresh shows what it read and saved; otherwise the saved copy, else the table.
+    let prices = match refresh {
+        true => Some(refresh_prices(global, &region).await?),
+        false => price_cache::current(&region),
+    };
+    let Some(p) = prices else {
         let known: Vec<&str> = regions().collect();
         bail!(
             "berth has no prices for {region}: `berth prices --refresh` reads them from the AWS \
@@ -65,7 +67,7 @@ pub async fn run(global: &Global, refresh: bool) -> Result<ExitCode> {
 }
 
 /// Read the region's prices from the Price List and keep them; a failure changes nothing.
-async fn refresh_prices(global: &Global, region: &str) -> Result<()> {
+async fn refresh_prices(global: &Global, region: &str) -> Result<Prices> {
     let options = ConnectOptions {
         region: Some(region.to_string()),
         profile: global.profile.clone(),
@@ -102,7 +104,7 @@ async fn refresh_prices(global: &Global, region: &str) -> Result<()> {
             prices.kept.join(", ")
         );
     }
-    Ok(())
+    Ok(prices)
 }
 
 /// The most instance types the human table lists.
